@@ -1,0 +1,220 @@
+// The set-up every listing shares, and nothing else: where the broker is,
+// which topic to write to, creating that topic, and printing elapsed time.
+// It plays the part of the notebook's `qcutils` helper.
+
+use std::env;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context};
+use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
+use rdkafka::client::DefaultClientContext;
+use rdkafka::config::ClientConfig;
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::error::RDKafkaErrorCode;
+use rdkafka::mocking::MockCluster;
+use rdkafka::producer::DefaultProducerContext;
+
+/// How many partitions a topic gets when the listings create it.
+pub const PARTITIONS: i32 = 3;
+
+/// How long set-up may wait for a broker before it gives up.
+pub const SETUP_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The Kafka cluster the listings write to.
+///
+/// With `KAFKA_BOOTSTRAP_SERVERS` set, that cluster. Without it, an embedded
+/// broker: librdkafka's mock cluster, running inside this process and gone
+/// when it exits. Keep the `Broker` alive for as long as you produce.
+pub struct Broker {
+    bootstrap_servers: String,
+    embedded: Option<MockCluster<'static, DefaultProducerContext>>,
+}
+
+impl Broker {
+    /// Connects to `KAFKA_BOOTSTRAP_SERVERS`, or starts an embedded broker.
+    pub fn from_env() -> anyhow::Result<Broker> {
+        match env::var("KAFKA_BOOTSTRAP_SERVERS") {
+            Ok(servers) if !servers.trim().is_empty() => Ok(Broker {
+                bootstrap_servers: servers.trim().to_string(),
+                embedded: None,
+            }),
+            _ => {
+                let mock = MockCluster::new(1).context("could not start the embedded broker")?;
+                let bootstrap_servers = mock.bootstrap_servers();
+                eprintln!(
+                    "KAFKA_BOOTSTRAP_SERVERS is not set: using an embedded broker \
+                     (librdkafka's mock cluster) at {bootstrap_servers}"
+                );
+                Ok(Broker {
+                    bootstrap_servers,
+                    embedded: Some(mock),
+                })
+            }
+        }
+    }
+
+    /// The value for the `bootstrap.servers` setting.
+    pub fn bootstrap_servers(&self) -> &str {
+        &self.bootstrap_servers
+    }
+
+    /// Whether this is the embedded broker rather than a real Kafka.
+    pub fn is_embedded(&self) -> bool {
+        self.embedded.is_some()
+    }
+
+    /// Creates `topic` with [`PARTITIONS`] partitions unless it exists.
+    pub fn create_topic(&self, topic: &str) -> anyhow::Result<()> {
+        check_topic_name(topic)?;
+        if let Some(mock) = &self.embedded {
+            // The mock cluster does not serve CreateTopics; it has its own call.
+            return mock
+                .create_topic(topic, PARTITIONS, 1)
+                .with_context(|| format!("could not create topic {topic:?}"));
+        }
+        if self.topic_exists(topic)? {
+            return Ok(());
+        }
+        let admin: AdminClient<DefaultClientContext> = self.config().create()?;
+        let new_topic = NewTopic::new(topic, PARTITIONS, TopicReplication::Fixed(1));
+        let options = AdminOptions::new().operation_timeout(Some(SETUP_TIMEOUT));
+        let results = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?
+            .block_on(admin.create_topics([&new_topic], &options))
+            .with_context(|| format!("could not create topic {topic:?}"))?;
+        for result in results {
+            match result {
+                Ok(_) | Err((_, RDKafkaErrorCode::TopicAlreadyExists)) => {}
+                Err((name, code)) => bail!("could not create topic {name:?}: {code}"),
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether the cluster knows `topic`. Asks for every topic's metadata,
+    /// because asking for one by name may create it on a broker that has
+    /// `auto.create.topics.enable`.
+    pub fn topic_exists(&self, topic: &str) -> anyhow::Result<bool> {
+        let consumer: BaseConsumer = self.config().create()?;
+        let metadata = consumer
+            .fetch_metadata(None, SETUP_TIMEOUT)
+            .with_context(|| {
+                format!(
+                    "no answer from Kafka at {} within {} s: is it running?",
+                    self.bootstrap_servers,
+                    SETUP_TIMEOUT.as_secs()
+                )
+            })?;
+        Ok(metadata.topics().iter().any(|t| t.name() == topic))
+    }
+
+    /// A client configuration with nothing but `bootstrap.servers` set.
+    pub fn config(&self) -> ClientConfig {
+        let mut config = ClientConfig::new();
+        config.set("bootstrap.servers", &self.bootstrap_servers);
+        config
+    }
+}
+
+/// The topic to write to: `KAFKA_TOPIC`, or `<user>-topic`, so that students
+/// sharing a broker each write to their own topic.
+pub fn topic_from_env() -> anyhow::Result<String> {
+    let topic = match env::var("KAFKA_TOPIC") {
+        Ok(topic) => topic,
+        Err(_) => {
+            let user = user_name().context("set KAFKA_TOPIC (or USER) to name your topic")?;
+            format!("{user}-topic")
+        }
+    };
+    check_topic_name(&topic)?;
+    Ok(topic)
+}
+
+/// The login name: `USER`, `USERNAME` or `LOGNAME`, else the home folder's name
+/// (a shell started by a service may set none of the three).
+fn user_name() -> Option<String> {
+    ["USER", "USERNAME", "LOGNAME"]
+        .iter()
+        .find_map(|name| env::var(name).ok())
+        .or_else(|| {
+            let home = std::path::PathBuf::from(env::var_os("HOME")?);
+            Some(home.file_name()?.to_str()?.to_string())
+        })
+        .filter(|user| !user.is_empty())
+}
+
+/// Checks `name` against Kafka's rule for topic names.
+pub fn check_topic_name(name: &str) -> anyhow::Result<()> {
+    const RULE: &str = "a Kafka topic name is 1 to 249 characters from \
+                        [a-zA-Z0-9._-], and is not \".\" or \"..\"";
+    let legal = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-');
+    if name.is_empty() || name.len() > 249 || name == "." || name == ".." {
+        bail!("illegal topic name {name:?}: {RULE}");
+    }
+    if let Some(c) = name.chars().find(|&c| !legal(c)) {
+        bail!("illegal topic name {name:?} (character {c:?}): {RULE}");
+    }
+    Ok(())
+}
+
+/// What every listing starts with: the broker, the topic, the topic created.
+pub fn setup() -> anyhow::Result<(Broker, String)> {
+    let topic = topic_from_env()?;
+    let broker = Broker::from_env()?;
+    broker.create_topic(&topic)?;
+    Ok((broker, topic))
+}
+
+/// Measures a cell's run time, as the notebook's `autotime` extension does.
+pub struct Stopwatch(Instant);
+
+impl Stopwatch {
+    pub fn start() -> Stopwatch {
+        Stopwatch(Instant::now())
+    }
+
+    pub fn elapsed(&self) -> Duration {
+        self.0.elapsed()
+    }
+
+    /// Prints `time: …` with the elapsed time.
+    pub fn print(&self) {
+        println!("time: {}", format_duration(self.elapsed()));
+    }
+}
+
+/// Formats a duration the way `autotime` does: `812 µs`, `1.52 ms`, `2.03 s`.
+pub fn format_duration(d: Duration) -> String {
+    let secs = d.as_secs_f64();
+    if secs >= 1.0 {
+        format!("{secs:.2} s")
+    } else if secs >= 1e-3 {
+        format!("{:.2} ms", secs * 1e3)
+    } else {
+        format!("{:.0} µs", secs * 1e6)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn topic_names_follow_kafkas_rule() {
+        for good in ["a", "alice-topic", "x.y_z-1", &"t".repeat(249)] {
+            assert!(check_topic_name(good).is_ok(), "{good}");
+        }
+        for bad in ["", ".", "..", "with space", "ü", "a/b", &"t".repeat(250)] {
+            let err = check_topic_name(bad).unwrap_err().to_string();
+            assert!(err.contains("[a-zA-Z0-9._-]"), "{bad}: {err}");
+        }
+    }
+
+    #[test]
+    fn durations_read_like_autotime() {
+        assert_eq!(format_duration(Duration::from_micros(812)), "812 µs");
+        assert_eq!(format_duration(Duration::from_micros(1520)), "1.52 ms");
+        assert_eq!(format_duration(Duration::from_millis(2030)), "2.03 s");
+    }
+}
