@@ -16,6 +16,7 @@ macro_rules! listing {
     };
 }
 
+listing!(send_returns_at_once);
 listing!(setup);
 listing!(flush_each);
 listing!(flush_once);
@@ -27,6 +28,11 @@ listing!(keys);
 
 /// The chapters, in the book's order, with the listing each one runs.
 const CHAPTERS: &[(&str, &str, fn() -> anyhow::Result<()>)] = &[
+    (
+        "What send does",
+        "send_returns_at_once",
+        send_returns_at_once::run,
+    ),
     ("Setting up", "setup", setup::run),
     (
         "Synchronous writes: flush after each message",

@@ -1,0 +1,211 @@
+// What the listing tests share: a broker, a fresh topic per test, running a
+// listing as a child process with a time limit, and reading a topic back.
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::message::Message;
+use rdkafka::{Offset, TopicPartitionList};
+
+pub use listings::Broker;
+
+/// How long a listing may run before the test kills it and fails.
+pub const LISTING_TIME_LIMIT: Duration = Duration::from_secs(120);
+
+/// The broker for one test: `KAFKA_BOOTSTRAP_SERVERS`, or an embedded one
+/// that lives in the test process, so that it outlives the listing.
+pub fn broker() -> Broker {
+    Broker::from_env().expect("a broker")
+}
+
+/// A topic no other test or run uses, created with `listings::PARTITIONS`.
+pub fn fresh_topic(broker: &Broker, test: &str) -> String {
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    let topic = format!("test-{test}-{}-{nanos}", std::process::id());
+    broker.create_topic(&topic).expect("topic created");
+    topic
+}
+
+/// What a listing printed, and how it ended.
+#[derive(Debug)]
+pub struct Run {
+    pub success: bool,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    /// The stdout lines that start with `prefix`.
+    pub fn lines_starting(&self, prefix: &str) -> Vec<&str> {
+        self.stdout
+            .lines()
+            .filter(|l| l.starts_with(prefix))
+            .collect()
+    }
+}
+
+/// Runs the listing at `exe` against `broker` and `topic`.
+pub fn run_listing(exe: &str, broker: &Broker, topic: &str) -> Run {
+    run_with_env(
+        exe,
+        &[
+            ("KAFKA_BOOTSTRAP_SERVERS", broker.bootstrap_servers()),
+            ("KAFKA_TOPIC", topic),
+        ],
+    )
+}
+
+/// Runs `exe` with `env` added, killing it after `LISTING_TIME_LIMIT`.
+pub fn run_with_env(exe: &str, env: &[(&str, &str)]) -> Run {
+    run_command(Command::new(exe), env)
+}
+
+/// Runs `command` with `env` added, killing it after `LISTING_TIME_LIMIT`.
+pub fn run_command(mut command: Command, env: &[(&str, &str)]) -> Run {
+    let exe = format!("{:?}", command.get_program());
+    command
+        .env("RUST_BACKTRACE", "0")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for (key, value) in env {
+        command.env(key, value);
+    }
+    let mut child = command.spawn().expect("listing started");
+    // Read both pipes on threads so that a chatty listing cannot block.
+    let mut stdout = child.stdout.take().unwrap();
+    let mut stderr = child.stderr.take().unwrap();
+    let out = std::thread::spawn(move || {
+        let mut s = String::new();
+        stdout.read_to_string(&mut s).map(|_| s)
+    });
+    let err = std::thread::spawn(move || {
+        let mut s = String::new();
+        stderr.read_to_string(&mut s).map(|_| s)
+    });
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("listing waited for") {
+            break status;
+        }
+        if started.elapsed() > LISTING_TIME_LIMIT {
+            child.kill().ok();
+            panic!("{exe} ran longer than {LISTING_TIME_LIMIT:?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    Run {
+        success: status.success(),
+        stdout: out.join().unwrap().expect("stdout read"),
+        stderr: err.join().unwrap().expect("stderr read"),
+    }
+}
+
+/// A message as a consumer reads it back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Record {
+    pub partition: i32,
+    pub offset: i64,
+    pub key: Option<String>,
+    pub value: String,
+}
+
+/// Every message in `topic`, read from the beginning up to the end each
+/// partition has now, in partition and offset order.
+pub fn read_back(broker: &Broker, topic: &str) -> Vec<Record> {
+    let timeout = Duration::from_secs(10);
+    let consumer: BaseConsumer = broker
+        .config()
+        .set("group.id", "listing-tests")
+        .set("enable.auto.commit", "false")
+        .create()
+        .expect("consumer");
+    let metadata = consumer
+        .fetch_metadata(Some(topic), timeout)
+        .expect("metadata");
+    let partitions = metadata.topics()[0].partitions().len() as i32;
+    let mut assignment = TopicPartitionList::new();
+    let mut remaining = BTreeMap::new();
+    for partition in 0..partitions {
+        let (low, high) = consumer
+            .fetch_watermarks(topic, partition, timeout)
+            .expect("watermarks");
+        if high > low {
+            remaining.insert(partition, high);
+            assignment
+                .add_partition_offset(topic, partition, Offset::Beginning)
+                .unwrap();
+        }
+    }
+    let mut records = Vec::new();
+    if remaining.is_empty() {
+        return records;
+    }
+    consumer.assign(&assignment).expect("assign");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !remaining.is_empty() {
+        assert!(
+            Instant::now() < deadline,
+            "read back {} records of {topic}, partitions {remaining:?} still short",
+            records.len()
+        );
+        let Some(message) = consumer.poll(Duration::from_millis(200)) else {
+            continue;
+        };
+        let message = message.expect("a message");
+        let text = |bytes: Option<&[u8]>| bytes.map(|b| String::from_utf8_lossy(b).into_owned());
+        let record = Record {
+            partition: message.partition(),
+            offset: message.offset(),
+            key: text(message.key()),
+            value: text(message.payload()).unwrap_or_default(),
+        };
+        if remaining.get(&record.partition) == Some(&(record.offset + 1)) {
+            remaining.remove(&record.partition);
+        }
+        records.push(record);
+    }
+    records.sort_by_key(|r| (r.partition, r.offset));
+    records
+}
+
+/// The JSON values `{"count": 0}` to `{"count": n - 1}` as the listings write them.
+pub fn counts(n: usize) -> Vec<String> {
+    (0..n)
+        .map(|i| serde_json::json!({ "count": i }).to_string())
+        .collect()
+}
+
+/// A delivery report line: (topic, partition, offset).
+pub fn parse_report(line: &str) -> (String, i32, i64) {
+    // "Produced record to topic T partition [P] @ offset O"
+    let rest = line
+        .strip_prefix("Produced record to topic ")
+        .expect("a report line");
+    let (topic, rest) = rest.split_once(" partition [").unwrap();
+    let (partition, offset) = rest.split_once("] @ offset ").unwrap();
+    (
+        topic.to_string(),
+        partition.parse().unwrap(),
+        offset.parse().unwrap(),
+    )
+}
+
+/// Asserts that, per partition, `offsets` are 0, 1, 2, … with no gap.
+pub fn assert_contiguous_from_zero(offsets: &[(i32, i64)]) {
+    let mut by_partition: BTreeMap<i32, Vec<i64>> = BTreeMap::new();
+    for &(partition, offset) in offsets {
+        by_partition.entry(partition).or_default().push(offset);
+    }
+    for (partition, mut seen) in by_partition {
+        seen.sort_unstable();
+        let expected: Vec<i64> = (0..seen.len() as i64).collect();
+        assert_eq!(seen, expected, "offsets of partition {partition}");
+    }
+}

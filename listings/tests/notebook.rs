@@ -1,0 +1,336 @@
+// Each of the notebook's listings, run against a broker, doing what its
+// chapter says it does; then read back from the topic.
+mod common;
+
+use std::process::Command;
+
+use common::*;
+
+const REPORT: &str = "Produced record to topic ";
+
+/// Runs `exe` on a fresh topic; returns the broker (keep it: an embedded one
+/// holds the data), the topic and the run.
+fn run_fresh(exe: &str, test: &str) -> (Broker, String, Run) {
+    let broker = broker();
+    let topic = fresh_topic(&broker, test);
+    let run = run_listing(exe, &broker, &topic);
+    assert!(
+        run.success,
+        "{test} failed:\n{}\n{}",
+        run.stdout, run.stderr
+    );
+    (broker, topic, run)
+}
+
+/// The log lines of a loop over `{"count": n}` with or without a key.
+fn production_log(key: Option<&str>, n: usize) -> Vec<String> {
+    counts(n)
+        .into_iter()
+        .map(|value| match key {
+            Some(key) => format!("Producing record: {key}\t{value}"),
+            None => format!("Producing record: {value}"),
+        })
+        .collect()
+}
+
+/// Asserts that `records` are the 15 keyed messages, in order, on one partition.
+fn assert_fifteen_keyed_in_order(records: &[Record]) {
+    assert_eq!(records.len(), 15, "{records:?}");
+    let partition = records[0].partition;
+    for (n, (record, value)) in records.iter().zip(counts(15)).enumerate() {
+        assert_eq!(record.partition, partition, "one key, one partition");
+        assert_eq!(record.offset, n as i64);
+        assert_eq!(record.key.as_deref(), Some("qc-key"));
+        assert_eq!(record.value, value);
+    }
+}
+
+fn assert_sync_loop(run: &Run, topic: &str) {
+    assert_eq!(
+        run.lines_starting("Producing record"),
+        production_log(Some("qc-key"), 15)
+    );
+    let done = format!("15 messages were produced to topic {topic}!");
+    assert_eq!(run.lines_starting("15 messages"), [done.as_str()]);
+    assert_eq!(run.lines_starting("time: ").len(), 1);
+}
+
+#[test]
+fn send_returns_before_the_broker_has_the_messages() {
+    let (broker, topic, run) = run_fresh(env!("CARGO_BIN_EXE_send_returns_at_once"), "send");
+    let lines: Vec<&str> = run.stdout.lines().collect();
+    assert_eq!(lines.len(), 2, "{lines:?}");
+    assert!(lines[0].starts_with("15 sends returned after "));
+    assert!(lines[0].ends_with("; messages waiting in the producer: 15"));
+    assert_eq!(lines[1], "after flush, messages waiting in the producer: 0");
+    assert_fifteen_keyed_in_order(&read_back(&broker, &topic));
+}
+
+#[test]
+fn setup_creates_the_topic_and_a_producer() {
+    let (broker, topic, run) = run_fresh(env!("CARGO_BIN_EXE_setup"), "setup");
+    assert_eq!(
+        run.stdout.trim(),
+        format!(
+            "Producer ready to write to topic {topic} at {}",
+            broker.bootstrap_servers()
+        )
+    );
+    assert!(broker.topic_exists(&topic).unwrap());
+    assert!(read_back(&broker, &topic).is_empty());
+}
+
+#[test]
+fn setup_creates_a_missing_topic_with_three_partitions() {
+    let broker = broker();
+    if broker.is_embedded() {
+        // The listing would start its own embedded broker; what it creates
+        // there is covered by `embedded_broker_is_announced_once`.
+        return;
+    }
+    let topic = format!("test-setup-new-{}", std::process::id());
+    let run = run_listing(env!("CARGO_BIN_EXE_setup"), &broker, &topic);
+    assert!(run.success, "{}", run.stderr);
+    let consumer: rdkafka::consumer::BaseConsumer = broker.config().create().unwrap();
+    let metadata = rdkafka::consumer::Consumer::fetch_metadata(
+        &consumer,
+        Some(&topic),
+        std::time::Duration::from_secs(10),
+    )
+    .unwrap();
+    assert_eq!(
+        metadata.topics()[0].partitions().len() as i32,
+        listings::PARTITIONS
+    );
+}
+
+#[test]
+fn embedded_broker_is_announced_once_on_stderr() {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_setup"));
+    command.env_remove("KAFKA_BOOTSTRAP_SERVERS");
+    let run = run_command(command, &[("KAFKA_TOPIC", "embedded-topic")]);
+    assert!(run.success, "{}", run.stderr);
+    let lines: Vec<&str> = run.stderr.lines().collect();
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert!(lines[0].starts_with(
+        "KAFKA_BOOTSTRAP_SERVERS is not set: using an embedded broker \
+         (librdkafka's mock cluster) at 127.0.0.1:"
+    ));
+    assert!(run
+        .stdout
+        .starts_with("Producer ready to write to topic embedded-topic at 127.0.0.1:"));
+}
+
+#[test]
+fn illegal_topic_names_are_refused_with_kafkas_rule() {
+    let rule = "a Kafka topic name is 1 to 249 characters from [a-zA-Z0-9._-], \
+                and is not \".\" or \"..\"";
+    let too_long = "t".repeat(250);
+    let cases = [
+        (
+            "my topic",
+            format!("Error: illegal topic name \"my topic\" (character ' '): {rule}"),
+        ),
+        ("", format!("Error: illegal topic name \"\": {rule}")),
+        ("..", format!("Error: illegal topic name \"..\": {rule}")),
+        (
+            too_long.as_str(),
+            format!("Error: illegal topic name \"{too_long}\": {rule}"),
+        ),
+    ];
+    for (name, expected) in &cases {
+        // No broker is needed: the name is checked first. An unreachable
+        // address proves it: set-up would otherwise wait and fail on it.
+        let run = run_with_env(
+            env!("CARGO_BIN_EXE_setup"),
+            &[
+                ("KAFKA_TOPIC", name),
+                ("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:1"),
+            ],
+        );
+        assert!(!run.success, "{name:?} was accepted");
+        assert_eq!(run.stderr.trim(), expected);
+    }
+    // The setting-up chapter shows the first of these messages verbatim.
+    let chapter = include_str!("../../src/setup.md");
+    assert!(
+        chapter.contains(&cases[0].1),
+        "src/setup.md shows another message"
+    );
+}
+
+#[test]
+fn flush_each_writes_fifteen_keyed_messages_in_order() {
+    let (broker, topic, run) = run_fresh(env!("CARGO_BIN_EXE_flush_each"), "flush-each");
+    assert_sync_loop(&run, &topic);
+    assert_fifteen_keyed_in_order(&read_back(&broker, &topic));
+}
+
+#[test]
+fn flush_once_writes_fifteen_keyed_messages_in_order() {
+    let (broker, topic, run) = run_fresh(env!("CARGO_BIN_EXE_flush_once"), "flush-once");
+    assert_sync_loop(&run, &topic);
+    assert_fifteen_keyed_in_order(&read_back(&broker, &topic));
+}
+
+#[test]
+fn send_and_wait_reports_each_offset_before_the_next_send() {
+    let (broker, topic, run) = run_fresh(env!("CARGO_BIN_EXE_send_and_wait"), "send-and-wait");
+    assert_sync_loop(&run, &topic);
+    let records = read_back(&broker, &topic);
+    assert_fifteen_keyed_in_order(&records);
+    // Synchronous: every send is followed by its own report, in order.
+    let lines: Vec<&str> = run
+        .stdout
+        .lines()
+        .filter(|l| l.starts_with("Producing") || l.starts_with(REPORT))
+        .collect();
+    let log = production_log(Some("qc-key"), 15);
+    for (n, pair) in lines.chunks(2).enumerate() {
+        assert_eq!(pair[0], log[n]);
+        assert_eq!(
+            parse_report(pair[1]),
+            (topic.clone(), records[n].partition, n as i64)
+        );
+    }
+}
+
+#[test]
+fn delivery_reports_name_topic_partition_and_offset_of_every_message() {
+    let (broker, topic, run) = run_fresh(env!("CARGO_BIN_EXE_delivery_reports"), "reports");
+    let records = read_back(&broker, &topic);
+    assert_fifteen_keyed_in_order(&records);
+    let reports: Vec<_> = run
+        .lines_starting(REPORT)
+        .into_iter()
+        .map(parse_report)
+        .collect();
+    let expected: Vec<_> = records
+        .iter()
+        .map(|r| (topic.clone(), r.partition, r.offset))
+        .collect();
+    assert_eq!(reports, expected);
+    // The callback runs inside flush: all reports come after all sends.
+    let lines: Vec<&str> = run.stdout.lines().collect();
+    let last_send = lines.iter().rposition(|l| l.starts_with("Producing"));
+    let first_report = lines.iter().position(|l| l.starts_with(REPORT));
+    assert!(first_report.unwrap() > last_send.unwrap());
+    assert!(run.lines_starting("Failed").is_empty());
+}
+
+#[test]
+fn poll_async_reports_every_keyless_message() {
+    let (broker, topic, run) = run_fresh(env!("CARGO_BIN_EXE_poll_async"), "poll-async");
+    assert_eq!(
+        run.lines_starting("Producing record"),
+        production_log(None, 15)
+    );
+    let records = read_back(&broker, &topic);
+    assert_eq!(records.len(), 15);
+    assert!(records.iter().all(|r| r.key.is_none()), "keys are null");
+    // Every value once, and in send order within each partition.
+    let count = |r: &Record| -> i64 {
+        let value: serde_json::Value = serde_json::from_str(&r.value).unwrap();
+        value["count"].as_i64().unwrap()
+    };
+    let mut seen: Vec<i64> = records.iter().map(count).collect();
+    seen.sort_unstable();
+    assert_eq!(seen, (0..15).collect::<Vec<i64>>());
+    for window in records.windows(2) {
+        if window[0].partition == window[1].partition {
+            assert!(count(&window[0]) < count(&window[1]), "{window:?}");
+        }
+    }
+    let mut reports: Vec<_> = run
+        .lines_starting(REPORT)
+        .into_iter()
+        .map(|l| {
+            let (t, p, o) = parse_report(l);
+            assert_eq!(t, topic);
+            (p, o)
+        })
+        .collect();
+    assert_contiguous_from_zero(&reports);
+    reports.sort_unstable();
+    let stored: Vec<_> = records.iter().map(|r| (r.partition, r.offset)).collect();
+    assert_eq!(reports, stored);
+}
+
+#[test]
+fn dropping_without_flush_purges_and_flushing_delivers() {
+    let (broker, topic, run) = run_fresh(env!("CARGO_BIN_EXE_drop_without_flush"), "drop");
+    assert_eq!(
+        run.lines_starting("flush before drop"),
+        [
+            "flush before drop: false: 0 delivered, 15 failed",
+            "flush before drop: true: 15 delivered, 0 failed",
+        ]
+    );
+    let failures = run.lines_starting("Failed to deliver message: ");
+    assert_eq!(failures.len(), 15);
+    assert!(
+        failures.iter().all(|l| l.contains("PurgeQueue")),
+        "{failures:?}"
+    );
+    // Only the flushed round reached the topic.
+    assert_fifteen_keyed_in_order(&read_back(&broker, &topic));
+}
+
+#[test]
+fn keys_are_null_when_absent_and_keep_one_partition_when_set() {
+    let (broker, topic, run) = run_fresh(env!("CARGO_BIN_EXE_keys"), "keys");
+    let records = read_back(&broker, &topic);
+    assert_eq!(records.len(), 6);
+    let keyed: Vec<_> = records.iter().filter(|r| r.key.is_some()).collect();
+    let keyless: Vec<_> = records.iter().filter(|r| r.key.is_none()).collect();
+    assert_eq!(keyed.len(), 3);
+    assert_eq!(keyless.len(), 3);
+    assert!(keyed.iter().all(|r| r.key.as_deref() == Some("qc-key")));
+    assert!(keyed.iter().all(|r| r.partition == keyed[0].partition));
+    let keyed_values: Vec<_> = keyed.iter().map(|r| r.value.as_str()).collect();
+    let even: Vec<_> = counts(6).into_iter().step_by(2).collect();
+    assert_eq!(keyed_values, even);
+    // What the listing printed is what the consumer here reads.
+    let mut printed: Vec<&str> = run.lines_starting("partition [");
+    let mut expected: Vec<String> = records
+        .iter()
+        .map(|r| {
+            format!(
+                "partition [{}] @ offset {}: key {}, value {}",
+                r.partition,
+                r.offset,
+                r.key.as_deref().unwrap_or("null"),
+                r.value
+            )
+        })
+        .collect();
+    printed.sort_unstable();
+    expected.sort_unstable();
+    assert_eq!(printed, expected);
+}
+
+#[test]
+fn the_notebook_runs_every_chapter_in_order() {
+    let (broker, topic, run) = run_fresh(env!("CARGO_BIN_EXE_notebook"), "notebook");
+    let headers: Vec<&str> = run.lines_starting("== ");
+    let names: Vec<&str> = headers
+        .iter()
+        .map(|h| h.rsplit("--bin ").next().unwrap().trim_end_matches(')'))
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "send_returns_at_once",
+            "setup",
+            "flush_each",
+            "flush_once",
+            "send_and_wait",
+            "delivery_reports",
+            "poll_async",
+            "drop_without_flush",
+            "keys",
+        ]
+    );
+    // 15 messages from each writing listing but the purged round, 6 keys.
+    assert_eq!(read_back(&broker, &topic).len(), 15 * 6 + 15 + 6);
+}
