@@ -24,7 +24,7 @@ pub fn expand_book(book_root: &Path, out_dir: &Path) -> Result<Vec<PathBuf>> {
     for item in md.book.iter() {
         if let BookItem::Chapter(ch) = item {
             if let Some(p) = &ch.path {
-                check_links(&ch.content, &src.join(p).parent().unwrap(), &src.join(p), 0)?;
+                check_links(&ch.content, src.join(p).parent().unwrap(), &src.join(p), 0)?;
             }
         }
     }

@@ -26,8 +26,11 @@ listing!(poll_async);
 listing!(drop_without_flush);
 listing!(keys);
 
+/// A chapter's title, its listing's name, and the listing.
+type Chapter = (&'static str, &'static str, fn() -> anyhow::Result<()>);
+
 /// The chapters, in the book's order, with the listing each one runs.
-const CHAPTERS: &[(&str, &str, fn() -> anyhow::Result<()>)] = &[
+const CHAPTERS: &[Chapter] = &[
     (
         "What send does",
         "send_returns_at_once",
