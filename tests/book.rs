@@ -96,11 +96,10 @@ fn locked(package: &str) -> String {
         .split("[[package]]")
         .find(|p| p.contains(&format!("name = \"{package}\"\n")))
         .unwrap_or_else(|| panic!("{package} is not in Cargo.lock"));
-    let line = entry
-        .lines()
-        .find(|l| l.starts_with("version = "))
-        .unwrap();
-    line.trim_start_matches("version = ").trim_matches('"').to_string()
+    let line = entry.lines().find(|l| l.starts_with("version = ")).unwrap();
+    line.trim_start_matches("version = ")
+        .trim_matches('"')
+        .to_string()
 }
 
 #[test]

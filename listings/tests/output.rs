@@ -1,0 +1,177 @@
+// The sample output the book shows is real: listings/output/<name>.txt is
+// what the listing printed on the embedded broker, with the parts that
+// change from run to run (times, ports) normalised. This test runs each
+// listing again and fails when its output no longer has that shape.
+//
+// To regenerate the files: scripts/regenerate-output
+// (REGENERATE_OUTPUT=1 cargo test -p listings --test output).
+mod common;
+
+use std::fs;
+use std::path::PathBuf;
+use std::process::Command;
+
+use common::run_command;
+
+/// The listings whose output the book shows, and the binaries that print it.
+const SHOWN: &[(&str, &str)] = &[
+    (
+        "send_returns_at_once",
+        env!("CARGO_BIN_EXE_send_returns_at_once"),
+    ),
+    ("setup", env!("CARGO_BIN_EXE_setup")),
+    ("flush_each", env!("CARGO_BIN_EXE_flush_each")),
+    ("flush_once", env!("CARGO_BIN_EXE_flush_once")),
+    ("send_and_wait", env!("CARGO_BIN_EXE_send_and_wait")),
+    ("delivery_reports", env!("CARGO_BIN_EXE_delivery_reports")),
+    ("poll_async", env!("CARGO_BIN_EXE_poll_async")),
+    (
+        "drop_without_flush",
+        env!("CARGO_BIN_EXE_drop_without_flush"),
+    ),
+    ("keys", env!("CARGO_BIN_EXE_keys")),
+];
+
+/// The topic name the sample output shows: a student called alice.
+const TOPIC: &str = "alice-topic";
+
+/// Replaces what changes between runs with a fixed word in brackets.
+fn normalise(text: &str) -> String {
+    let mut out = String::new();
+    for line in text.lines() {
+        let mut line = line.to_string();
+        // Embedded broker address: 127.0.0.1:<random port>.
+        if let Some(at) = line.find("127.0.0.1:") {
+            let port_start = at + "127.0.0.1:".len();
+            let port_end = line[port_start..]
+                .find(|c: char| !c.is_ascii_digit())
+                .map_or(line.len(), |i| port_start + i);
+            line.replace_range(port_start..port_end, "[port]");
+        }
+        // Elapsed times, wherever a listing prints one.
+        for marker in ["time: ", "returned after "] {
+            if let Some(at) = line.find(marker) {
+                let start = at + marker.len();
+                let end = line[start..]
+                    .find([';', '\n'])
+                    .map_or(line.len(), |i| start + i);
+                line.replace_range(start..end, "[elapsed]");
+            }
+        }
+        out.push_str(&line);
+        out.push('\n');
+    }
+    out
+}
+
+/// The shape of an output: its lines with partition and offset numbers
+/// blanked (keyless messages land on partitions chosen at random), sorted
+/// (a consumer reads partitions in no fixed order).
+fn shape(text: &str) -> Vec<String> {
+    let mut lines: Vec<String> = text
+        .lines()
+        .map(|line| {
+            let mut shaped = String::new();
+            let mut rest = line;
+            while let Some(at) = rest.find(['[', '@']) {
+                let (head, tail) = rest.split_at(at);
+                shaped.push_str(head);
+                let skip = if tail.starts_with("@ offset ") {
+                    "@ offset ".len()
+                } else {
+                    1
+                };
+                shaped.push_str(&tail[..skip]);
+                let tail = &tail[skip..];
+                let digits =
+                    tail.len() - tail.trim_start_matches(|c: char| c.is_ascii_digit()).len();
+                if digits > 0 {
+                    shaped.push('N');
+                }
+                rest = &tail[digits..];
+            }
+            shaped.push_str(rest);
+            shaped
+        })
+        .collect();
+    lines.sort();
+    lines
+}
+
+/// Runs a listing as a reader would: embedded broker, the topic `TOPIC`.
+fn sample_output(name: &str, exe: &str) -> String {
+    let mut command = Command::new(exe);
+    command.env_remove("KAFKA_BOOTSTRAP_SERVERS");
+    let run = run_command(command, &[("KAFKA_TOPIC", TOPIC)]);
+    assert!(run.success, "{name} failed: {}", run.stderr);
+    normalise(&format!(
+        "$ cargo run -p listings --bin {name}\n{}{}",
+        run.stderr, run.stdout
+    ))
+}
+
+fn output_file(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("output")
+        .join(format!("{name}.txt"))
+}
+
+#[test]
+fn sample_output_has_the_shape_the_book_shows() {
+    let regenerate = std::env::var_os("REGENERATE_OUTPUT").is_some();
+    for (name, exe) in SHOWN {
+        let now = sample_output(name, exe);
+        let path = output_file(name);
+        if regenerate {
+            fs::write(&path, &now).unwrap();
+            continue;
+        }
+        let shown = fs::read_to_string(&path).unwrap_or_else(|_| {
+            panic!(
+                "{} is missing: run scripts/regenerate-output",
+                path.display()
+            )
+        });
+        assert_eq!(
+            shape(&now),
+            shape(&shown),
+            "{name} prints something else than {}: run scripts/regenerate-output",
+            path.display()
+        );
+    }
+}
+
+#[test]
+fn every_output_file_belongs_to_a_listing_and_is_shown_in_a_chapter() {
+    let chapters: String = fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../src"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "md"))
+        .map(|p| fs::read_to_string(p).unwrap())
+        .collect();
+    for entry in fs::read_dir(output_file("x").parent().unwrap()).unwrap() {
+        let file = entry.unwrap().file_name().into_string().unwrap();
+        let name = file.trim_end_matches(".txt");
+        assert!(
+            SHOWN.iter().any(|(n, _)| *n == name),
+            "{file} has no listing"
+        );
+        assert!(
+            chapters.contains(&format!("listings/output/{file}")),
+            "no chapter shows listings/output/{file}"
+        );
+    }
+}
+
+#[test]
+fn normalising_blanks_ports_and_times_only() {
+    let raw = "at 127.0.0.1:41234\ntime: 1.50 s\n15 sends returned after 87 µs; messages waiting in the producer: 15\n";
+    assert_eq!(
+        normalise(raw),
+        "at 127.0.0.1:[port]\ntime: [elapsed]\n15 sends returned after [elapsed]; messages waiting in the producer: 15\n"
+    );
+    assert_eq!(
+        shape("Produced record to topic t partition [2] @ offset 14"),
+        ["Produced record to topic t partition [N] @ offset N"]
+    );
+}
