@@ -327,10 +327,41 @@ fn the_notebook_runs_every_chapter_in_order() {
             "send_and_wait",
             "delivery_reports",
             "poll_async",
+            "threaded_producer",
             "drop_without_flush",
             "keys",
         ]
     );
-    // 15 messages from each writing listing but the purged round, 6 keys.
-    assert_eq!(read_back(&broker, &topic).len(), 15 * 6 + 15 + 6);
+    // 15 messages from each of 8 writing listings (the purged round of
+    // drop_without_flush writes none), and 6 from keys.
+    assert_eq!(read_back(&broker, &topic).len(), 15 * 8 + 6);
+}
+
+#[test]
+fn a_threaded_producer_reports_while_the_loop_still_sends() {
+    let (broker, topic, run) = run_fresh(env!("CARGO_BIN_EXE_threaded_producer"), "threaded");
+    assert_eq!(
+        run.lines_starting("Producing record"),
+        production_log(None, 15)
+    );
+    let lines: Vec<&str> = run.stdout.lines().collect();
+    let last_send = lines.iter().rposition(|l| l.starts_with("Producing"));
+    let first_report = lines.iter().position(|l| l.starts_with(REPORT));
+    // Sends are 20 ms apart: the thread prints reports between them.
+    assert!(first_report.unwrap() < last_send.unwrap(), "{lines:#?}");
+    let mut reports: Vec<(i32, i64)> = run
+        .lines_starting(REPORT)
+        .into_iter()
+        .map(|l| {
+            let (_, partition, offset) = parse_report(l);
+            (partition, offset)
+        })
+        .collect();
+    assert_eq!(reports.len(), 15);
+    assert_contiguous_from_zero(&reports);
+    reports.sort_unstable();
+    let records = read_back(&broker, &topic);
+    let stored: Vec<(i32, i64)> = records.iter().map(|r| (r.partition, r.offset)).collect();
+    assert_eq!(reports, stored);
+    assert!(records.iter().all(|r| r.key.is_none()));
 }

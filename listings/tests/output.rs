@@ -25,6 +25,7 @@ const SHOWN: &[(&str, &str)] = &[
     ("send_and_wait", env!("CARGO_BIN_EXE_send_and_wait")),
     ("delivery_reports", env!("CARGO_BIN_EXE_delivery_reports")),
     ("poll_async", env!("CARGO_BIN_EXE_poll_async")),
+    ("threaded_producer", env!("CARGO_BIN_EXE_threaded_producer")),
     (
         "drop_without_flush",
         env!("CARGO_BIN_EXE_drop_without_flush"),

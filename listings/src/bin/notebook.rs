@@ -23,6 +23,7 @@ listing!(flush_once);
 listing!(send_and_wait);
 listing!(delivery_reports);
 listing!(poll_async);
+listing!(threaded_producer);
 listing!(drop_without_flush);
 listing!(keys);
 
@@ -58,6 +59,11 @@ const CHAPTERS: &[Chapter] = &[
         delivery_reports::run,
     ),
     ("Asynchronous writes", "poll_async", poll_async::run),
+    (
+        "Asynchronous writes: a polling thread",
+        "threaded_producer",
+        threaded_producer::run,
+    ),
     (
         "Good practice: flush before drop",
         "drop_without_flush",
