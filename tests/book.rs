@@ -118,12 +118,17 @@ fn librdkafka_version_is_the_one_linked() {
 }
 
 #[test]
-fn kafka_version_is_the_one_docker_compose_and_ci_run() {
+fn kafka_version_is_the_one_docker_compose_and_both_cis_run() {
     let stated = tested_with("Apache Kafka");
     let compose = include_str!("../docker-compose.yml");
     assert!(
         compose.contains(&format!("image: apache/kafka:{stated}\n")),
         "docker-compose.yml runs another Kafka than {stated}"
+    );
+    let workflow = include_str!("../.github/workflows/book.yml");
+    assert!(
+        workflow.contains(&format!("image: apache/kafka:{stated}\n")),
+        "the GitHub workflow's service runs another Kafka than {stated}"
     );
     let ci = include_str!("../.ci/kafka");
     assert!(
