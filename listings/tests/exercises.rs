@@ -5,21 +5,9 @@ use std::collections::BTreeMap;
 
 use common::*;
 
-fn run_fresh(exe: &str, test: &str) -> (Broker, String, Run) {
-    let broker = broker();
-    let topic = fresh_topic(&broker, test);
-    let run = run_listing(exe, &broker, &topic);
-    assert!(
-        run.success,
-        "{test} failed:\n{}\n{}",
-        run.stdout, run.stderr
-    );
-    (broker, topic, run)
-}
-
 #[test]
 fn waiting_in_short_slices_still_delivers_every_message_in_order() {
-    let (broker, topic, run) = run_fresh(
+    let (broker, topic, run) = run_fresh_ok(
         env!("CARGO_BIN_EXE_solution_flush_in_short_slices"),
         "short-slices",
     );
@@ -27,22 +15,19 @@ fn waiting_in_short_slices_still_delivers_every_message_in_order() {
         run.lines_starting("15 messages"),
         [format!("15 messages were produced to topic {topic}!").as_str()]
     );
-    let records = read_back(&broker, &topic);
-    let values: Vec<_> = records.iter().map(|r| r.value.clone()).collect();
-    assert_eq!(values, counts(15));
-    assert!(records.iter().all(|r| r.key.as_deref() == Some("qc-key")));
+    assert_keyed_in_order(&read_back(&broker, &topic), 15);
 }
 
 #[test]
 fn counting_reports_counts_every_message() {
-    let (broker, topic, run) = run_fresh(env!("CARGO_BIN_EXE_solution_count_reports"), "count");
+    let (broker, topic, run) = run_fresh_ok(env!("CARGO_BIN_EXE_solution_count_reports"), "count");
     assert_eq!(run.stdout.trim(), "15 delivered, 0 failed");
     assert_eq!(read_back(&broker, &topic).len(), 15);
 }
 
 #[test]
 fn reports_served_during_the_loop_and_by_flush_add_up() {
-    let (broker, topic, run) = run_fresh(
+    let (broker, topic, run) = run_fresh_ok(
         env!("CARGO_BIN_EXE_solution_reports_during_loop"),
         "during-loop",
     );
@@ -61,7 +46,7 @@ fn reports_served_during_the_loop_and_by_flush_add_up() {
 #[test]
 fn each_students_messages_share_one_partition() {
     let (broker, topic, run) =
-        run_fresh(env!("CARGO_BIN_EXE_solution_keys_per_student"), "students");
+        run_fresh_ok(env!("CARGO_BIN_EXE_solution_keys_per_student"), "students");
     let printed: BTreeMap<String, i32> = run
         .lines_starting("key ")
         .into_iter()

@@ -12,22 +12,6 @@ use rdkafka::mocking::MockCluster;
 
 use common::*;
 
-/// Runs `exe` on a fresh topic; returns the broker, the topic and the run.
-fn run_fresh(exe: &str, test: &str) -> (Broker, String, Run) {
-    let broker = broker();
-    let topic = fresh_topic(&broker, test);
-    let run = run_listing(exe, &broker, &topic);
-    (broker, topic, run)
-}
-
-fn assert_success(run: &Run, what: &str) {
-    assert!(
-        run.success,
-        "{what} failed:\n{}\n{}",
-        run.stdout, run.stderr
-    );
-}
-
 /// How many messages `topic` holds, from its watermarks.
 fn stored(broker: &Broker, topic: &str) -> i64 {
     let consumer: BaseConsumer = broker.config().create().unwrap();
@@ -47,19 +31,6 @@ fn stored(broker: &Broker, topic: &str) -> i64 {
 fn count_of(record: &Record) -> i64 {
     let value: serde_json::Value = serde_json::from_str(&record.value).unwrap();
     value["count"].as_i64().unwrap()
-}
-
-/// Asserts that `records` are `{"count": 0}` to `{"count": n - 1}`, keyed
-/// `qc-key`, in order at offsets 0, 1, 2, … of one partition.
-fn assert_keyed_in_order(records: &[Record], n: usize) {
-    assert_eq!(records.len(), n);
-    let partition = records[0].partition;
-    for (i, (record, value)) in records.iter().zip(counts(n)).enumerate() {
-        assert_eq!(record.partition, partition, "one key, one partition");
-        assert_eq!(record.offset, i as i64);
-        assert_eq!(record.key.as_deref(), Some("qc-key"));
-        assert_eq!(record.value, value);
-    }
 }
 
 /// The single number at the end of the only line that starts with `prefix`.

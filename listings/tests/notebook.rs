@@ -8,20 +8,6 @@ use common::*;
 
 const REPORT: &str = "Produced record to topic ";
 
-/// Runs `exe` on a fresh topic; returns the broker (keep it: an embedded one
-/// holds the data), the topic and the run.
-fn run_fresh(exe: &str, test: &str) -> (Broker, String, Run) {
-    let broker = broker();
-    let topic = fresh_topic(&broker, test);
-    let run = run_listing(exe, &broker, &topic);
-    assert!(
-        run.success,
-        "{test} failed:\n{}\n{}",
-        run.stdout, run.stderr
-    );
-    (broker, topic, run)
-}
-
 /// The log lines of a loop over `{"count": n}` with or without a key.
 fn production_log(key: Option<&str>, n: usize) -> Vec<String> {
     counts(n)
@@ -31,18 +17,6 @@ fn production_log(key: Option<&str>, n: usize) -> Vec<String> {
             None => format!("Producing record: {value}"),
         })
         .collect()
-}
-
-/// Asserts that `records` are the 15 keyed messages, in order, on one partition.
-fn assert_fifteen_keyed_in_order(records: &[Record]) {
-    assert_eq!(records.len(), 15, "{records:?}");
-    let partition = records[0].partition;
-    for (n, (record, value)) in records.iter().zip(counts(15)).enumerate() {
-        assert_eq!(record.partition, partition, "one key, one partition");
-        assert_eq!(record.offset, n as i64);
-        assert_eq!(record.key.as_deref(), Some("qc-key"));
-        assert_eq!(record.value, value);
-    }
 }
 
 fn assert_sync_loop(run: &Run, topic: &str) {
@@ -57,18 +31,18 @@ fn assert_sync_loop(run: &Run, topic: &str) {
 
 #[test]
 fn send_returns_before_the_broker_has_the_messages() {
-    let (broker, topic, run) = run_fresh(env!("CARGO_BIN_EXE_send_returns_at_once"), "send");
+    let (broker, topic, run) = run_fresh_ok(env!("CARGO_BIN_EXE_send_returns_at_once"), "send");
     let lines: Vec<&str> = run.stdout.lines().collect();
     assert_eq!(lines.len(), 2, "{lines:?}");
     assert!(lines[0].starts_with("15 sends returned after "));
     assert!(lines[0].ends_with("; messages waiting in the producer: 15"));
     assert_eq!(lines[1], "after flush, messages waiting in the producer: 0");
-    assert_fifteen_keyed_in_order(&read_back(&broker, &topic));
+    assert_keyed_in_order(&read_back(&broker, &topic), 15);
 }
 
 #[test]
 fn setup_creates_the_topic_and_a_producer() {
-    let (broker, topic, run) = run_fresh(env!("CARGO_BIN_EXE_setup"), "setup");
+    let (broker, topic, run) = run_fresh_ok(env!("CARGO_BIN_EXE_setup"), "setup");
     assert_eq!(
         run.stdout.trim(),
         format!(
@@ -161,24 +135,24 @@ fn illegal_topic_names_are_refused_with_kafkas_rule() {
 
 #[test]
 fn flush_each_writes_fifteen_keyed_messages_in_order() {
-    let (broker, topic, run) = run_fresh(env!("CARGO_BIN_EXE_flush_each"), "flush-each");
+    let (broker, topic, run) = run_fresh_ok(env!("CARGO_BIN_EXE_flush_each"), "flush-each");
     assert_sync_loop(&run, &topic);
-    assert_fifteen_keyed_in_order(&read_back(&broker, &topic));
+    assert_keyed_in_order(&read_back(&broker, &topic), 15);
 }
 
 #[test]
 fn flush_once_writes_fifteen_keyed_messages_in_order() {
-    let (broker, topic, run) = run_fresh(env!("CARGO_BIN_EXE_flush_once"), "flush-once");
+    let (broker, topic, run) = run_fresh_ok(env!("CARGO_BIN_EXE_flush_once"), "flush-once");
     assert_sync_loop(&run, &topic);
-    assert_fifteen_keyed_in_order(&read_back(&broker, &topic));
+    assert_keyed_in_order(&read_back(&broker, &topic), 15);
 }
 
 #[test]
 fn send_and_wait_reports_each_offset_before_the_next_send() {
-    let (broker, topic, run) = run_fresh(env!("CARGO_BIN_EXE_send_and_wait"), "send-and-wait");
+    let (broker, topic, run) = run_fresh_ok(env!("CARGO_BIN_EXE_send_and_wait"), "send-and-wait");
     assert_sync_loop(&run, &topic);
     let records = read_back(&broker, &topic);
-    assert_fifteen_keyed_in_order(&records);
+    assert_keyed_in_order(&records, 15);
     // Synchronous: every send is followed by its own report, in order.
     let lines: Vec<&str> = run
         .stdout
@@ -197,9 +171,9 @@ fn send_and_wait_reports_each_offset_before_the_next_send() {
 
 #[test]
 fn delivery_reports_name_topic_partition_and_offset_of_every_message() {
-    let (broker, topic, run) = run_fresh(env!("CARGO_BIN_EXE_delivery_reports"), "reports");
+    let (broker, topic, run) = run_fresh_ok(env!("CARGO_BIN_EXE_delivery_reports"), "reports");
     let records = read_back(&broker, &topic);
-    assert_fifteen_keyed_in_order(&records);
+    assert_keyed_in_order(&records, 15);
     let reports: Vec<_> = run
         .lines_starting(REPORT)
         .into_iter()
@@ -220,7 +194,7 @@ fn delivery_reports_name_topic_partition_and_offset_of_every_message() {
 
 #[test]
 fn poll_async_reports_every_keyless_message() {
-    let (broker, topic, run) = run_fresh(env!("CARGO_BIN_EXE_poll_async"), "poll-async");
+    let (broker, topic, run) = run_fresh_ok(env!("CARGO_BIN_EXE_poll_async"), "poll-async");
     assert_eq!(
         run.lines_starting("Producing record"),
         production_log(None, 15)
@@ -258,7 +232,7 @@ fn poll_async_reports_every_keyless_message() {
 
 #[test]
 fn dropping_without_flush_purges_and_flushing_delivers() {
-    let (broker, topic, run) = run_fresh(env!("CARGO_BIN_EXE_drop_without_flush"), "drop");
+    let (broker, topic, run) = run_fresh_ok(env!("CARGO_BIN_EXE_drop_without_flush"), "drop");
     assert_eq!(
         run.lines_starting("flush before drop"),
         [
@@ -273,12 +247,12 @@ fn dropping_without_flush_purges_and_flushing_delivers() {
         "{failures:?}"
     );
     // Only the flushed round reached the topic.
-    assert_fifteen_keyed_in_order(&read_back(&broker, &topic));
+    assert_keyed_in_order(&read_back(&broker, &topic), 15);
 }
 
 #[test]
 fn keys_are_null_when_absent_and_keep_one_partition_when_set() {
-    let (broker, topic, run) = run_fresh(env!("CARGO_BIN_EXE_keys"), "keys");
+    let (broker, topic, run) = run_fresh_ok(env!("CARGO_BIN_EXE_keys"), "keys");
     let records = read_back(&broker, &topic);
     assert_eq!(records.len(), 6);
     let keyed: Vec<_> = records.iter().filter(|r| r.key.is_some()).collect();
@@ -311,7 +285,7 @@ fn keys_are_null_when_absent_and_keep_one_partition_when_set() {
 
 #[test]
 fn the_notebook_runs_every_chapter_in_order() {
-    let (broker, topic, run) = run_fresh(env!("CARGO_BIN_EXE_notebook"), "notebook");
+    let (broker, topic, run) = run_fresh_ok(env!("CARGO_BIN_EXE_notebook"), "notebook");
     let headers: Vec<&str> = run.lines_starting("== ");
     let names: Vec<&str> = headers
         .iter()
@@ -339,7 +313,7 @@ fn the_notebook_runs_every_chapter_in_order() {
 
 #[test]
 fn a_threaded_producer_reports_while_the_loop_still_sends() {
-    let (broker, topic, run) = run_fresh(env!("CARGO_BIN_EXE_threaded_producer"), "threaded");
+    let (broker, topic, run) = run_fresh_ok(env!("CARGO_BIN_EXE_threaded_producer"), "threaded");
     assert_eq!(
         run.lines_starting("Producing record"),
         production_log(None, 15)

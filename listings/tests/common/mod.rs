@@ -33,6 +33,43 @@ pub fn fresh_topic(broker: &Broker, test: &str) -> String {
     topic
 }
 
+/// Runs the listing `exe` on a fresh topic of its own. Returns the broker
+/// too: an embedded one holds the data only while it lives.
+pub fn run_fresh(exe: &str, test: &str) -> (Broker, String, Run) {
+    let broker = broker();
+    let topic = fresh_topic(&broker, test);
+    let run = run_listing(exe, &broker, &topic);
+    (broker, topic, run)
+}
+
+/// Like `run_fresh`, for a listing that must succeed.
+pub fn run_fresh_ok(exe: &str, test: &str) -> (Broker, String, Run) {
+    let (broker, topic, run) = run_fresh(exe, test);
+    assert_success(&run, test);
+    (broker, topic, run)
+}
+
+pub fn assert_success(run: &Run, what: &str) {
+    assert!(
+        run.success,
+        "{what} failed:\n{}\n{}",
+        run.stdout, run.stderr
+    );
+}
+
+/// Asserts that `records` are `{"count": 0}` to `{"count": n - 1}`, keyed
+/// `qc-key`, in order at offsets 0, 1, 2, … of one partition.
+pub fn assert_keyed_in_order(records: &[Record], n: usize) {
+    assert_eq!(records.len(), n, "{records:?}");
+    let partition = records[0].partition;
+    for (i, (record, value)) in records.iter().zip(counts(n)).enumerate() {
+        assert_eq!(record.partition, partition, "one key, one partition");
+        assert_eq!(record.offset, i as i64);
+        assert_eq!(record.key.as_deref(), Some("qc-key"));
+        assert_eq!(record.value, value);
+    }
+}
+
 /// What a listing printed, and how it ended.
 #[derive(Debug)]
 pub struct Run {
