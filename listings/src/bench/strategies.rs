@@ -1,0 +1,716 @@
+// The ways of writing that the benchmark measures. Each one writes `n`
+// messages `{"count": i}` to a topic with a producer of its own, and tells
+// how long that took and what the broker answered for every message.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{mpsc, Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, ensure, Context as _};
+use indicatif::ProgressBar;
+use rdkafka::client::Client;
+use rdkafka::config::ClientConfig;
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::error::{KafkaError, RDKafkaErrorCode};
+use rdkafka::message::{Message, ToBytes};
+use rdkafka::producer::{
+    BaseProducer, BaseRecord, DeliveryResult, FutureProducer, FutureRecord, Producer,
+    ProducerContext, ThreadedProducer,
+};
+use rdkafka::ClientContext;
+
+/// The notebook's key, for the loops that set one.
+pub const KEY: &str = "qc-key";
+
+/// How long any one wait for the broker may take before the run fails.
+pub const TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The notebook's message value: `{"count": n}`.
+pub fn value(n: usize) -> String {
+    serde_json::json!({ "count": n }).to_string()
+}
+
+/// What a strategy pays per message, beyond queueing it.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Cost {
+    /// Nothing: messages travel in batches, and the run waits once.
+    Batched,
+    /// One round trip to the broker per message.
+    RoundTripEach,
+    /// One of rdkafka's 100 ms flush slices per message.
+    SliceEach,
+}
+
+/// One way of writing.
+pub struct Strategy {
+    /// The name in the table and in the JSON lines.
+    pub name: &'static str,
+    /// What it does, in a few words, for `--help`.
+    pub summary: &'static str,
+    /// Whether it waits for each message before sending the next: then the
+    /// benchmark reports each message's latency too.
+    pub synchronous: bool,
+    pub cost: Cost,
+    /// The producer settings it makes, beyond `bootstrap.servers`.
+    pub settings: &'static [(&'static str, &'static str)],
+    pub run: fn(&Target<'_>, usize) -> anyhow::Result<Outcome>,
+}
+
+/// Every strategy, in the order of the book: the notebook's three loops as
+/// literal ports, the callback, then the idioms the book recommends.
+pub const ALL: &[Strategy] = &[
+    Strategy {
+        name: "flush_each",
+        summary: "literal port: flush after each message",
+        synchronous: true,
+        cost: Cost::SliceEach,
+        settings: &[],
+        run: flush_each,
+    },
+    Strategy {
+        name: "flush_once",
+        summary: "literal port: flush once at the end",
+        synchronous: false,
+        cost: Cost::Batched,
+        settings: &[],
+        run: flush_once,
+    },
+    Strategy {
+        name: "poll_then_flush",
+        summary: "literal port: poll(0) after each, flush at the end",
+        synchronous: false,
+        cost: Cost::Batched,
+        settings: &[],
+        run: poll_then_flush,
+    },
+    Strategy {
+        name: "delivery_callback",
+        summary: "callback collects every report; flush once",
+        synchronous: false,
+        cost: Cost::Batched,
+        settings: &[],
+        run: delivery_callback,
+    },
+    Strategy {
+        name: "send_and_wait",
+        summary: "FutureProducer, await each send",
+        synchronous: true,
+        cost: Cost::RoundTripEach,
+        settings: &[("linger.ms", "0")],
+        run: send_and_wait,
+    },
+    Strategy {
+        name: "threaded_channel",
+        summary: "ThreadedProducer, wait on a channel for each report",
+        synchronous: true,
+        cost: Cost::RoundTripEach,
+        settings: &[("linger.ms", "0")],
+        run: threaded_channel,
+    },
+    Strategy {
+        name: "poll_then_drain",
+        summary: "poll(0) after each, then poll 1 ms at a time until none is left",
+        synchronous: false,
+        cost: Cost::Batched,
+        settings: &[("linger.ms", "0")],
+        run: poll_then_drain,
+    },
+    Strategy {
+        name: "threaded_all_in_flight",
+        summary: "ThreadedProducer, take the reports in while sending, then wait for the rest",
+        synchronous: false,
+        cost: Cost::Batched,
+        settings: &[("linger.ms", "0")],
+        run: threaded_all_in_flight,
+    },
+    Strategy {
+        name: "native_flush",
+        summary: "ThreadedProducer, then librdkafka's own flush (unsafe FFI), as Python calls it",
+        synchronous: false,
+        cost: Cost::Batched,
+        settings: &[],
+        run: native_flush,
+    },
+    Strategy {
+        name: "future_all_in_flight",
+        summary: "FutureProducer, send_result for all, then await all",
+        synchronous: false,
+        cost: Cost::Batched,
+        settings: &[("linger.ms", "0")],
+        run: future_all_in_flight,
+    },
+];
+
+/// Where and how a strategy writes.
+pub struct Target<'a> {
+    pub bootstrap_servers: &'a str,
+    pub topic: &'a str,
+    /// Settings from the command line, applied after the strategy's own.
+    pub overrides: &'a [(String, String)],
+    pub runtime: &'a tokio::runtime::Runtime,
+    pub progress: &'a ProgressBar,
+}
+
+impl Target<'_> {
+    /// The configuration: `bootstrap.servers`, `settings`, then the overrides.
+    fn config(&self, settings: &[(&str, &str)]) -> ClientConfig {
+        let mut config = ClientConfig::new();
+        config.set("bootstrap.servers", self.bootstrap_servers);
+        for (key, value) in settings {
+            config.set(*key, *value);
+        }
+        for (key, value) in self.overrides {
+            config.set(key, value);
+        }
+        config
+    }
+
+    /// Waits until `client` knows the topic's partitions and their leaders;
+    /// returns how many partitions there are.
+    fn wait_for_leaders<C: ClientContext>(&self, client: &Client<C>) -> anyhow::Result<i32> {
+        let deadline = Instant::now() + TIMEOUT;
+        loop {
+            let metadata = client.fetch_metadata(Some(self.topic), TIMEOUT)?;
+            let ready = metadata.topics().iter().find(|t| {
+                t.error().is_none()
+                    && !t.partitions().is_empty()
+                    && t.partitions().iter().all(|p| p.leader() >= 0)
+            });
+            if let Some(topic) = ready {
+                return Ok(topic.partitions().len() as i32);
+            }
+            if Instant::now() > deadline {
+                bail!("topic {} has no leader for every partition", self.topic);
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// A `BaseProducer` that has written its warm-up message, with `tally`
+    /// reset afterwards.
+    fn base_producer(
+        &self,
+        settings: &[(&str, &str)],
+        tally: &Tally,
+    ) -> anyhow::Result<BaseProducer<Tally>> {
+        let producer: BaseProducer<Tally> =
+            self.config(settings).create_with_context(tally.clone())?;
+        let partitions = self.wait_for_leaders(producer.client())?;
+        for partition in 0..partitions {
+            let record = BaseRecord::<(), _>::to(self.topic).partition(partition);
+            send(&producer, record.payload(WARM_UP))?;
+        }
+        drain(&producer)?;
+        ensure!(
+            tally.delivered.load(Ordering::SeqCst) == partitions as usize,
+            "the warm-up messages were not delivered"
+        );
+        tally.reset();
+        Ok(producer)
+    }
+
+    /// A `FutureProducer` that has written its warm-up message.
+    fn future_producer(&self, settings: &[(&str, &str)]) -> anyhow::Result<FutureProducer> {
+        let producer: FutureProducer = self.config(settings).create()?;
+        let partitions = self.wait_for_leaders(producer.client())?;
+        for partition in 0..partitions {
+            let record = FutureRecord::<(), _>::to(self.topic).partition(partition);
+            self.runtime
+                .block_on(producer.send(record.payload(WARM_UP), TIMEOUT))
+                .map_err(|(err, _msg)| err)?;
+        }
+        Ok(producer)
+    }
+
+    /// A `ThreadedProducer` that has written its warm-up message, and the
+    /// channel its reports arrive on.
+    fn threaded_producer(
+        &self,
+        settings: &[(&str, &str)],
+    ) -> anyhow::Result<(ThreadedProducer<Channel>, mpsc::Receiver<Report>)> {
+        let (sender, reports) = mpsc::channel();
+        let producer: ThreadedProducer<Channel> =
+            self.config(settings).create_with_context(Channel(sender))?;
+        let partitions = self.wait_for_leaders(producer.client())?;
+        for partition in 0..partitions {
+            let record = BaseRecord::<(), _>::to(self.topic).partition(partition);
+            producer
+                .send(record.payload(WARM_UP))
+                .map_err(|(err, _record)| err)?;
+            reports
+                .recv_timeout(TIMEOUT)
+                .context("no delivery report")??;
+        }
+        Ok((producer, reports))
+    }
+}
+
+/// Every run starts with this message to each partition, untimed, so that
+/// no run pays for connecting to the leaders or for a partition's first write.
+pub const WARM_UP: &str = r#"{"warm_up": true}"#;
+
+/// Polls in 1 ms steps until every report has been served.
+fn drain<C: ProducerContext>(producer: &BaseProducer<C>) -> anyhow::Result<()> {
+    let deadline = Instant::now() + TIMEOUT;
+    while producer.in_flight_count() > 0 {
+        if Instant::now() > deadline {
+            bail!("{} messages still in flight", producer.in_flight_count());
+        }
+        producer.poll(Duration::from_millis(1));
+    }
+    Ok(())
+}
+
+/// What one run of a strategy did.
+#[derive(Debug, Default)]
+pub struct Outcome {
+    /// From the first send until the last message was answered for.
+    pub elapsed: Duration,
+    /// Delivery reports that said "stored".
+    pub delivered: usize,
+    /// Delivery reports that said "failed", and the first such error.
+    pub failed: usize,
+    pub first_error: Option<String>,
+    /// For the synchronous strategies: each message, from send to report.
+    pub latencies: Vec<Duration>,
+    /// For `delivery_callback`: (partition, offset) of every report.
+    pub offsets: Option<Vec<(i32, i64)>>,
+}
+
+/// Where each message landed: (partition, offset).
+type Offsets = Arc<Mutex<Vec<(i32, i64)>>>;
+
+/// A producer context that counts delivery reports, and collects where each
+/// message landed when asked to.
+#[derive(Clone, Default)]
+struct Tally {
+    delivered: Arc<AtomicUsize>,
+    failed: Arc<AtomicUsize>,
+    first_error: Arc<Mutex<Option<String>>>,
+    offsets: Option<Offsets>,
+}
+
+impl ClientContext for Tally {}
+
+impl ProducerContext for Tally {
+    type DeliveryOpaque = ();
+
+    fn delivery(&self, result: &DeliveryResult<'_>, _: Self::DeliveryOpaque) {
+        match result {
+            Ok(msg) => {
+                self.delivered.fetch_add(1, Ordering::SeqCst);
+                if let Some(offsets) = &self.offsets {
+                    offsets
+                        .lock()
+                        .unwrap()
+                        .push((msg.partition(), msg.offset()));
+                }
+            }
+            Err((err, _msg)) => {
+                self.failed.fetch_add(1, Ordering::SeqCst);
+                self.first_error
+                    .lock()
+                    .unwrap()
+                    .get_or_insert_with(|| err.to_string());
+            }
+        }
+    }
+}
+
+impl Tally {
+    fn reset(&self) {
+        self.delivered.store(0, Ordering::SeqCst);
+        self.failed.store(0, Ordering::SeqCst);
+        if let Some(offsets) = &self.offsets {
+            offsets.lock().unwrap().clear();
+        }
+    }
+
+    fn collecting() -> Tally {
+        Tally {
+            offsets: Some(Arc::default()),
+            ..Tally::default()
+        }
+    }
+
+    fn outcome(&self, elapsed: Duration, latencies: Vec<Duration>) -> Outcome {
+        Outcome {
+            elapsed,
+            delivered: self.delivered.load(Ordering::SeqCst),
+            failed: self.failed.load(Ordering::SeqCst),
+            first_error: self.first_error.lock().unwrap().clone(),
+            latencies,
+            offsets: self
+                .offsets
+                .as_ref()
+                .map(|offsets| offsets.lock().unwrap().clone()),
+        }
+    }
+}
+
+/// `send`, waiting for room while the producer's queue is full.
+fn send<K, P, C>(producer: &BaseProducer<C>, record: BaseRecord<'_, K, P>) -> anyhow::Result<()>
+where
+    K: ToBytes + ?Sized,
+    P: ToBytes + ?Sized,
+    C: ProducerContext<DeliveryOpaque = ()>,
+{
+    let mut record = record;
+    loop {
+        match producer.send(record) {
+            Ok(()) => return Ok(()),
+            Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), back)) => {
+                record = back;
+                producer.poll(Duration::from_millis(1));
+            }
+            Err((err, _)) => return Err(err.into()),
+        }
+    }
+}
+
+/// `send` on a `ThreadedProducer`, waiting while its queue is full: its
+/// thread makes room as it serves reports.
+fn send_threaded<K, P, C>(
+    producer: &ThreadedProducer<C>,
+    record: BaseRecord<'_, K, P>,
+) -> anyhow::Result<()>
+where
+    K: ToBytes + ?Sized,
+    P: ToBytes + ?Sized,
+    C: ProducerContext<DeliveryOpaque = ()>,
+{
+    let mut record = record;
+    loop {
+        match producer.send(record) {
+            Ok(()) => return Ok(()),
+            Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), back)) => {
+                record = back;
+                std::thread::sleep(Duration::from_millis(1));
+            }
+            Err((err, _)) => return Err(err.into()),
+        }
+    }
+}
+
+// The notebook's first loop: flush after every message.
+fn flush_each(target: &Target<'_>, n: usize) -> anyhow::Result<Outcome> {
+    let tally = Tally::default();
+    let producer = target.base_producer(&[], &tally)?;
+    let mut latencies = Vec::with_capacity(n);
+    let started = Instant::now();
+    for i in 0..n {
+        let sent = Instant::now();
+        send(
+            &producer,
+            BaseRecord::to(target.topic).key(KEY).payload(&value(i)),
+        )?;
+        producer.flush(TIMEOUT)?;
+        latencies.push(sent.elapsed());
+        target.progress.inc(1);
+    }
+    Ok(tally.outcome(started.elapsed(), latencies))
+}
+
+// The notebook's second loop: queue everything, flush once.
+fn flush_once(target: &Target<'_>, n: usize) -> anyhow::Result<Outcome> {
+    let tally = Tally::default();
+    let producer = target.base_producer(&[], &tally)?;
+    let started = Instant::now();
+    for i in 0..n {
+        send(
+            &producer,
+            BaseRecord::to(target.topic).key(KEY).payload(&value(i)),
+        )?;
+    }
+    producer.flush(TIMEOUT)?;
+    Ok(tally.outcome(started.elapsed(), Vec::new()))
+}
+
+// The notebook's callback loop: the same, with every report collected.
+fn delivery_callback(target: &Target<'_>, n: usize) -> anyhow::Result<Outcome> {
+    let tally = Tally::collecting();
+    let producer = target.base_producer(&[], &tally)?;
+    let started = Instant::now();
+    for i in 0..n {
+        send(
+            &producer,
+            BaseRecord::to(target.topic).key(KEY).payload(&value(i)),
+        )?;
+    }
+    producer.flush(TIMEOUT)?;
+    Ok(tally.outcome(started.elapsed(), Vec::new()))
+}
+
+// The notebook's asynchronous loop: no key, poll(0) after each send; then
+// the flush it recommends before the producer goes away.
+fn poll_then_flush(target: &Target<'_>, n: usize) -> anyhow::Result<Outcome> {
+    let tally = Tally::default();
+    let producer = target.base_producer(&[], &tally)?;
+    let started = Instant::now();
+    for i in 0..n {
+        send(
+            &producer,
+            BaseRecord::<(), _>::to(target.topic).payload(&value(i)),
+        )?;
+        producer.poll(Duration::ZERO);
+    }
+    producer.flush(TIMEOUT)?;
+    Ok(tally.outcome(started.elapsed(), Vec::new()))
+}
+
+// The same loop, ended by polling in 1 ms steps until every report has been
+// served, instead of in flush's 100 ms slices.
+fn poll_then_drain(target: &Target<'_>, n: usize) -> anyhow::Result<Outcome> {
+    let tally = Tally::default();
+    let producer = target.base_producer(find("poll_then_drain").settings, &tally)?;
+    let started = Instant::now();
+    for i in 0..n {
+        send(
+            &producer,
+            BaseRecord::<(), _>::to(target.topic).payload(&value(i)),
+        )?;
+        producer.poll(Duration::ZERO);
+    }
+    drain(&producer)?;
+    Ok(tally.outcome(started.elapsed(), Vec::new()))
+}
+
+// The synchronous write the book recommends: await each message's future.
+fn send_and_wait(target: &Target<'_>, n: usize) -> anyhow::Result<Outcome> {
+    let producer = target.future_producer(find("send_and_wait").settings)?;
+    target.runtime.block_on(async {
+        let mut outcome = Outcome::default();
+        let started = Instant::now();
+        for i in 0..n {
+            let sent = Instant::now();
+            let payload = value(i);
+            let record = FutureRecord::to(target.topic).key(KEY).payload(&payload);
+            match producer.send(record, TIMEOUT).await {
+                Ok(_delivery) => outcome.delivered += 1,
+                Err((err, _msg)) => outcome.fail(err),
+            }
+            outcome.latencies.push(sent.elapsed());
+            target.progress.inc(1);
+        }
+        outcome.elapsed = started.elapsed();
+        Ok(outcome)
+    })
+}
+
+/// Where a message landed, or why it did not.
+type Report = Result<(i32, i64), KafkaError>;
+
+/// A producer context that hands every report to whoever waits for it.
+struct Channel(mpsc::Sender<Report>);
+
+impl ClientContext for Channel {}
+
+impl ProducerContext for Channel {
+    type DeliveryOpaque = ();
+
+    fn delivery(&self, result: &DeliveryResult<'_>, _: Self::DeliveryOpaque) {
+        let report = match result {
+            Ok(msg) => Ok((msg.partition(), msg.offset())),
+            Err((err, _msg)) => Err(err.clone()),
+        };
+        // The receiver is gone only once the run is over.
+        let _ = self.0.send(report);
+    }
+}
+
+// A synchronous write without async: a ThreadedProducer's thread serves the
+// reports, and the caller waits on a channel for each one.
+fn threaded_channel(target: &Target<'_>, n: usize) -> anyhow::Result<Outcome> {
+    let (producer, reports) = target.threaded_producer(find("threaded_channel").settings)?;
+    let mut outcome = Outcome::default();
+    let started = Instant::now();
+    for i in 0..n {
+        let sent = Instant::now();
+        producer
+            .send(BaseRecord::to(target.topic).key(KEY).payload(&value(i)))
+            .map_err(|(err, _record)| err)?;
+        match reports
+            .recv_timeout(TIMEOUT)
+            .context("no delivery report")?
+        {
+            Ok(_) => outcome.delivered += 1,
+            Err(err) => outcome.fail(err),
+        }
+        outcome.latencies.push(sent.elapsed());
+        target.progress.inc(1);
+    }
+    outcome.elapsed = started.elapsed();
+    Ok(outcome)
+}
+
+// The notebook's asynchronous loop with a thread that polls for you: the
+// reports arrive on the channel while the loop still sends; at the end,
+// wait for the ones not yet in.
+fn threaded_all_in_flight(target: &Target<'_>, n: usize) -> anyhow::Result<Outcome> {
+    let (producer, reports) = target.threaded_producer(find("threaded_all_in_flight").settings)?;
+    let mut outcome = Outcome::default();
+    let started = Instant::now();
+    let mut answered = 0;
+    for i in 0..n {
+        send_threaded(
+            &producer,
+            BaseRecord::<(), _>::to(target.topic).payload(&value(i)),
+        )?;
+        // Take the reports that are in, without waiting for the others.
+        for report in reports.try_iter() {
+            answered += 1;
+            outcome.count(report);
+        }
+    }
+    while answered < n {
+        outcome.count(
+            reports
+                .recv_timeout(TIMEOUT)
+                .context("no delivery report")?,
+        );
+        answered += 1;
+    }
+    outcome.elapsed = started.elapsed();
+    Ok(outcome)
+}
+
+// The asynchronous write the book recommends: every message in flight at
+// once, then one await per message, in order.
+fn future_all_in_flight(target: &Target<'_>, n: usize) -> anyhow::Result<Outcome> {
+    let producer = target.future_producer(find("future_all_in_flight").settings)?;
+    target.runtime.block_on(async {
+        let mut outcome = Outcome::default();
+        let started = Instant::now();
+        let mut deliveries = Vec::with_capacity(n);
+        for i in 0..n {
+            let payload = value(i);
+            let mut record = FutureRecord::<(), _>::to(target.topic).payload(&payload);
+            // `send_result` queues the message now; `send` would queue it
+            // only when awaited.
+            loop {
+                match producer.send_result(record) {
+                    Ok(delivery) => break deliveries.push(delivery),
+                    Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), back)) => {
+                        record = back;
+                        tokio::time::sleep(Duration::from_millis(1)).await;
+                    }
+                    Err((err, _)) => return Err(err.into()),
+                }
+            }
+        }
+        for delivery in deliveries {
+            match delivery.await.context("producer dropped")? {
+                Ok(_delivery) => outcome.delivered += 1,
+                Err((err, _msg)) => outcome.fail(err),
+            }
+        }
+        outcome.elapsed = started.elapsed();
+        Ok(outcome)
+    })
+}
+
+/// librdkafka's own `rd_kafka_flush`, called with the real timeout, as the
+/// Python client calls it; rdkafka 0.39 calls it with 0 and polls in 100 ms
+/// slices instead. While it waits, librdkafka sends at once, without
+/// waiting out `linger.ms`. Under rdkafka's event API it does not serve the
+/// reports itself but waits until someone has: here the producer's thread.
+fn librdkafka_flush<C: ProducerContext>(
+    producer: &ThreadedProducer<C>,
+    timeout: Duration,
+) -> anyhow::Result<()> {
+    let timeout_ms = i32::try_from(timeout.as_millis()).unwrap_or(i32::MAX);
+    // SAFETY: the handle is valid for as long as `producer` lives, and
+    // librdkafka allows rd_kafka_flush on any thread.
+    let err =
+        unsafe { rdkafka::bindings::rd_kafka_flush(producer.client().native_ptr(), timeout_ms) };
+    let code = RDKafkaErrorCode::from(err);
+    ensure!(code == RDKafkaErrorCode::NoError, "rd_kafka_flush: {code}");
+    Ok(())
+}
+
+// The notebook's second loop as Python runs it: queue everything, with
+// linger.ms left at 5 ms, then librdkafka's flush.
+fn native_flush(target: &Target<'_>, n: usize) -> anyhow::Result<Outcome> {
+    let tally = Tally::default();
+    let producer: ThreadedProducer<Tally> =
+        target.config(&[]).create_with_context(tally.clone())?;
+    let partitions = target.wait_for_leaders(producer.client())?;
+    for partition in 0..partitions {
+        let record = BaseRecord::<(), _>::to(target.topic).partition(partition);
+        send_threaded(&producer, record.payload(WARM_UP))?;
+    }
+    librdkafka_flush(&producer, TIMEOUT)?;
+    ensure!(
+        tally.delivered.load(Ordering::SeqCst) == partitions as usize,
+        "the warm-up messages were not delivered"
+    );
+    tally.reset();
+    let started = Instant::now();
+    for i in 0..n {
+        send_threaded(
+            &producer,
+            BaseRecord::to(target.topic).key(KEY).payload(&value(i)),
+        )?;
+    }
+    librdkafka_flush(&producer, TIMEOUT)?;
+    Ok(tally.outcome(started.elapsed(), Vec::new()))
+}
+
+impl Outcome {
+    fn fail(&mut self, err: KafkaError) {
+        self.failed += 1;
+        self.first_error.get_or_insert_with(|| err.to_string());
+    }
+
+    fn count(&mut self, report: Report) {
+        match report {
+            Ok(_) => self.delivered += 1,
+            Err(err) => self.fail(err),
+        }
+    }
+}
+
+fn find(name: &str) -> &'static Strategy {
+    ALL.iter()
+        .find(|s| s.name == name)
+        .expect("a known strategy")
+}
+
+/// The sum of the high watermarks of every partition of `topic`: after a
+/// run, it must have grown by exactly the number of messages written.
+pub fn high_watermarks(consumer: &BaseConsumer, topic: &str) -> anyhow::Result<i64> {
+    let metadata = consumer.fetch_metadata(Some(topic), TIMEOUT)?;
+    let partitions = metadata
+        .topics()
+        .first()
+        .map(|t| t.partitions().len())
+        .unwrap_or(0);
+    if partitions == 0 {
+        bail!("topic {topic} has no partitions");
+    }
+    let mut sum = 0;
+    for partition in 0..partitions as i32 {
+        let (_low, high) = consumer
+            .fetch_watermarks(topic, partition, TIMEOUT)
+            .with_context(|| format!("watermarks of {topic} [{partition}]"))?;
+        sum += high;
+    }
+    Ok(sum)
+}
+
+/// How long a metadata request takes, the smallest and the median of
+/// `count`: an estimate of one round trip to the broker.
+pub fn round_trip(
+    consumer: &BaseConsumer,
+    topic: &str,
+    count: usize,
+) -> anyhow::Result<(Duration, Duration)> {
+    let mut times = Vec::with_capacity(count);
+    for _ in 0..count.max(1) {
+        let started = Instant::now();
+        consumer.fetch_metadata(Some(topic), TIMEOUT)?;
+        times.push(started.elapsed());
+    }
+    times.sort();
+    Ok((times[0], times[times.len() / 2]))
+}
