@@ -148,6 +148,14 @@ fn flush_once_writes_fifteen_keyed_messages_in_order() {
 }
 
 #[test]
+fn librdkafka_flush_waits_for_all_fifteen() {
+    let (broker, topic, run) =
+        run_fresh_ok(env!("CARGO_BIN_EXE_librdkafka_flush"), "librdkafka-flush");
+    assert_sync_loop(&run, &topic);
+    assert_keyed_in_order(&read_back(&broker, &topic), 15);
+}
+
+#[test]
 fn send_and_wait_reports_each_offset_before_the_next_send() {
     let (broker, topic, run) = run_fresh_ok(env!("CARGO_BIN_EXE_send_and_wait"), "send-and-wait");
     assert_sync_loop(&run, &topic);
@@ -298,6 +306,7 @@ fn the_notebook_runs_every_chapter_in_order() {
             "setup",
             "flush_each",
             "flush_once",
+            "librdkafka_flush",
             "send_and_wait",
             "delivery_reports",
             "poll_async",
@@ -306,9 +315,9 @@ fn the_notebook_runs_every_chapter_in_order() {
             "keys",
         ]
     );
-    // 15 messages from each of 8 writing listings (the purged round of
+    // 15 messages from each of 9 writing listings (the purged round of
     // drop_without_flush writes none), and 6 from keys.
-    assert_eq!(read_back(&broker, &topic).len(), 15 * 8 + 6);
+    assert_eq!(read_back(&broker, &topic).len(), 15 * 9 + 6);
 }
 
 #[test]

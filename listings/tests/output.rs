@@ -22,6 +22,7 @@ const SHOWN: &[(&str, &str)] = &[
     ("setup", env!("CARGO_BIN_EXE_setup")),
     ("flush_each", env!("CARGO_BIN_EXE_flush_each")),
     ("flush_once", env!("CARGO_BIN_EXE_flush_once")),
+    ("librdkafka_flush", env!("CARGO_BIN_EXE_librdkafka_flush")),
     ("send_and_wait", env!("CARGO_BIN_EXE_send_and_wait")),
     ("delivery_reports", env!("CARGO_BIN_EXE_delivery_reports")),
     ("poll_async", env!("CARGO_BIN_EXE_poll_async")),

@@ -20,6 +20,7 @@ listing!(send_returns_at_once);
 listing!(setup);
 listing!(flush_each);
 listing!(flush_once);
+listing!(librdkafka_flush);
 listing!(send_and_wait);
 listing!(delivery_reports);
 listing!(poll_async);
@@ -47,6 +48,11 @@ const CHAPTERS: &[Chapter] = &[
         "Synchronous writes: flush once",
         "flush_once",
         flush_once::run,
+    ),
+    (
+        "Synchronous writes: librdkafka's flush",
+        "librdkafka_flush",
+        librdkafka_flush::run,
     ),
     (
         "Synchronous writes: send and wait",
