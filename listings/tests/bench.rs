@@ -18,6 +18,7 @@ const STRATEGIES: &[&str] = &[
     "delivery_callback",
     "send_and_wait",
     "threaded_channel",
+    "native_flush_each",
     "poll_then_drain",
     "threaded_all_in_flight",
     "native_flush",
@@ -69,7 +70,13 @@ fn quick_bench_delivers_every_message() {
         assert_eq!(line["runs"].as_u64(), Some(2), "{line}");
         assert!(line["seconds"].as_f64().unwrap() > 0.0, "{line}");
         assert!(line["msgs_per_sec"].as_f64().unwrap() > 0.0, "{line}");
-        let synchronous = ["flush_each", "send_and_wait", "threaded_channel"].contains(&strategy);
+        let synchronous = [
+            "flush_each",
+            "send_and_wait",
+            "threaded_channel",
+            "native_flush_each",
+        ]
+        .contains(&strategy);
         assert_eq!(line.get("p50_us").is_some(), synchronous, "{line}");
         assert_eq!(line.get("p99_us").is_some(), synchronous, "{line}");
     }

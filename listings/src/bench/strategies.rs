@@ -108,6 +108,14 @@ pub const ALL: &[Strategy] = &[
         run: threaded_channel,
     },
     Strategy {
+        name: "native_flush_each",
+        summary: "ThreadedProducer, librdkafka's own flush (unsafe FFI) after each message",
+        synchronous: true,
+        cost: Cost::RoundTripEach,
+        settings: &[],
+        run: native_flush_each,
+    },
+    Strategy {
         name: "poll_then_drain",
         summary: "poll(0) after each, then poll 1 ms at a time until none is left",
         synchronous: false,
@@ -628,9 +636,9 @@ fn librdkafka_flush<C: ProducerContext>(
     Ok(())
 }
 
-// The notebook's second loop as Python runs it: queue everything, with
-// linger.ms left at 5 ms, then librdkafka's flush.
-fn native_flush(target: &Target<'_>, n: usize) -> anyhow::Result<Outcome> {
+/// A `ThreadedProducer` with a `Tally`, warmed up with one message per
+/// partition and librdkafka's flush, for the two `native_flush` strategies.
+fn native_producer(target: &Target<'_>) -> anyhow::Result<(ThreadedProducer<Tally>, Tally)> {
     let tally = Tally::default();
     let producer: ThreadedProducer<Tally> =
         target.config(&[]).create_with_context(tally.clone())?;
@@ -645,6 +653,33 @@ fn native_flush(target: &Target<'_>, n: usize) -> anyhow::Result<Outcome> {
         "the warm-up messages were not delivered"
     );
     tally.reset();
+    Ok((producer, tally))
+}
+
+// The notebook's first loop as Python runs it: send, then librdkafka's
+// flush after every message, with linger.ms left at 5 ms (the flush cuts
+// it short).
+fn native_flush_each(target: &Target<'_>, n: usize) -> anyhow::Result<Outcome> {
+    let (producer, tally) = native_producer(target)?;
+    let mut latencies = Vec::with_capacity(n);
+    let started = Instant::now();
+    for i in 0..n {
+        let sent = Instant::now();
+        send_threaded(
+            &producer,
+            BaseRecord::to(target.topic).key(KEY).payload(&value(i)),
+        )?;
+        librdkafka_flush(&producer, TIMEOUT)?;
+        latencies.push(sent.elapsed());
+        target.progress.inc(1);
+    }
+    Ok(tally.outcome(started.elapsed(), latencies))
+}
+
+// The notebook's second loop as Python runs it: queue everything, with
+// linger.ms left at 5 ms, then librdkafka's flush.
+fn native_flush(target: &Target<'_>, n: usize) -> anyhow::Result<Outcome> {
+    let (producer, tally) = native_producer(target)?;
     let started = Instant::now();
     for i in 0..n {
         send_threaded(
