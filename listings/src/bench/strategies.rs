@@ -421,22 +421,15 @@ fn flush_each(target: &Target<'_>, n: usize) -> anyhow::Result<Outcome> {
 
 // The notebook's second loop: queue everything, flush once.
 fn flush_once(target: &Target<'_>, n: usize) -> anyhow::Result<Outcome> {
-    let tally = Tally::default();
-    let producer = target.base_producer(&[], &tally)?;
-    let started = Instant::now();
-    for i in 0..n {
-        send(
-            &producer,
-            BaseRecord::to(target.topic).key(KEY).payload(&value(i)),
-        )?;
-    }
-    producer.flush(TIMEOUT)?;
-    Ok(tally.outcome(started.elapsed(), Vec::new()))
+    send_all_then_flush(target, n, Tally::default())
 }
 
 // The notebook's callback loop: the same, with every report collected.
 fn delivery_callback(target: &Target<'_>, n: usize) -> anyhow::Result<Outcome> {
-    let tally = Tally::collecting();
+    send_all_then_flush(target, n, Tally::collecting())
+}
+
+fn send_all_then_flush(target: &Target<'_>, n: usize, tally: Tally) -> anyhow::Result<Outcome> {
     let producer = target.base_producer(&[], &tally)?;
     let started = Instant::now();
     for i in 0..n {
