@@ -357,27 +357,26 @@ impl Tally {
 }
 
 /// `send`, waiting for room while the producer's queue is full.
+// The record handed back is rdkafka's own large error type, as in its `send`.
+#[allow(clippy::result_large_err)]
 fn send<K, P, C>(producer: &BaseProducer<C>, record: BaseRecord<'_, K, P>) -> anyhow::Result<()>
 where
     K: ToBytes + ?Sized,
     P: ToBytes + ?Sized,
     C: ProducerContext<DeliveryOpaque = ()>,
 {
-    let mut record = record;
-    loop {
-        match producer.send(record) {
-            Ok(()) => return Ok(()),
-            Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), back)) => {
-                record = back;
-                producer.poll(Duration::from_millis(1));
-            }
-            Err((err, _)) => return Err(err.into()),
-        }
-    }
+    // Serving reports is what makes room in a BaseProducer's queue.
+    send_when_room(
+        record,
+        |r| producer.send(r),
+        || producer.poll(Duration::from_millis(1)),
+    )
 }
 
 /// `send` on a `ThreadedProducer`, waiting while its queue is full: its
 /// thread makes room as it serves reports.
+// The record handed back is rdkafka's own large error type, as in its `send`.
+#[allow(clippy::result_large_err)]
 fn send_threaded<K, P, C>(
     producer: &ThreadedProducer<C>,
     record: BaseRecord<'_, K, P>,
@@ -387,13 +386,30 @@ where
     P: ToBytes + ?Sized,
     C: ProducerContext<DeliveryOpaque = ()>,
 {
-    let mut record = record;
+    send_when_room(
+        record,
+        |r| producer.send(r),
+        || std::thread::sleep(Duration::from_millis(1)),
+    )
+}
+
+/// Tries `try_send` until the queue takes the record, calling `wait` after
+/// each `QueueFull`; any other error ends it.
+fn send_when_room<'a, K, P>(
+    mut record: BaseRecord<'a, K, P>,
+    try_send: impl Fn(BaseRecord<'a, K, P>) -> Result<(), (KafkaError, BaseRecord<'a, K, P>)>,
+    wait: impl Fn(),
+) -> anyhow::Result<()>
+where
+    K: ToBytes + ?Sized,
+    P: ToBytes + ?Sized,
+{
     loop {
-        match producer.send(record) {
+        match try_send(record) {
             Ok(()) => return Ok(()),
             Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), back)) => {
                 record = back;
-                std::thread::sleep(Duration::from_millis(1));
+                wait();
             }
             Err((err, _)) => return Err(err.into()),
         }
