@@ -6,7 +6,7 @@
     /tmp/nbvenv/bin/python scripts/notebook.py [--messages 15,1000] [--runs 5]
 
 Prints one JSON object per line, in the format of the Rust benchmark
-(`cargo run --release -p listings --bin bench -- --json`), so that the bench
+(`cargo run --release -p bench -- --json`), so that the bench
 can put both in one table: `bench --compare FILE`.
 
 The broker is KAFKA_BOOTSTRAP_SERVERS. Without it, every producer starts its

@@ -1,6 +1,11 @@
-// The set-up every listing shares, and nothing else: where the broker is,
-// which topic to write to, creating that topic, and printing elapsed time.
-// It plays the part of the notebook's `qcutils` helper.
+//! The set-up every listing of the book shares, and nothing else: where the
+//! broker is ([`Broker`]), which topic to write to ([`topic_from_env`]),
+//! creating that topic ([`setup`]), and printing elapsed time
+//! ([`Stopwatch`]). It plays the part of the notebook's `qcutils` helper.
+//!
+//! Without `KAFKA_BOOTSTRAP_SERVERS` every listing starts an embedded
+//! broker, librdkafka's mock cluster, and says so in one line on standard
+//! error. The listings themselves are the programs in `src/bin/`.
 
 use std::env;
 use std::time::{Duration, Instant};
@@ -109,6 +114,29 @@ impl Broker {
         Ok(metadata.topics().iter().any(|t| t.name() == topic))
     }
 
+    /// How many messages `topic` has received in all: the sum of its
+    /// partitions' high watermarks. The tests and the benchmark compare it
+    /// before and after a write.
+    pub fn messages_written(&self, topic: &str) -> anyhow::Result<i64> {
+        let consumer: BaseConsumer = self.config().create()?;
+        let metadata = consumer.fetch_metadata(Some(topic), SETUP_TIMEOUT)?;
+        let partitions = metadata
+            .topics()
+            .first()
+            .map_or(&[][..], |t| t.partitions());
+        if partitions.is_empty() {
+            bail!("topic {topic} has no partitions");
+        }
+        let mut sum = 0;
+        for partition in partitions {
+            let (_low, high) = consumer
+                .fetch_watermarks(topic, partition.id(), SETUP_TIMEOUT)
+                .with_context(|| format!("watermarks of {topic} [{}]", partition.id()))?;
+            sum += high;
+        }
+        Ok(sum)
+    }
+
     /// A client configuration with nothing but `bootstrap.servers` set.
     pub fn config(&self) -> ClientConfig {
         let mut config = ClientConfig::new();
@@ -129,6 +157,17 @@ pub fn topic_from_env() -> anyhow::Result<String> {
     };
     check_topic_name(&topic)?;
     Ok(topic)
+}
+
+/// A name no earlier run has used: `prefix`, this process's id and the time
+/// in nanoseconds. The tests and the benchmark write to topics so named, so
+/// that what they read back is only what they wrote.
+pub fn unique_name(prefix: &str) -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_nanos();
+    format!("{prefix}-{}-{nanos}", std::process::id())
 }
 
 /// The login name: `USER`, `USERNAME` or `LOGNAME`, else the home folder's name

@@ -16,7 +16,7 @@ use serde_json::json;
 /// Under rdkafka's event API `rd_kafka_flush` does not serve delivery
 /// reports itself; it waits until someone has. A `ThreadedProducer`'s own
 /// thread does, which is why this takes one, and not a `BaseProducer`.
-fn flush_now<C: ProducerContext>(
+pub fn flush_now<C: ProducerContext>(
     producer: &ThreadedProducer<C>,
     timeout: Duration,
 ) -> KafkaResult<()> {

@@ -53,7 +53,29 @@ pub struct Strategy {
     pub cost: Cost,
     /// The producer settings it makes, beyond `bootstrap.servers`.
     pub settings: &'static [(&'static str, &'static str)],
+    /// The notebook's loops that the book recommends it in place of.
+    pub replaces: &'static [&'static str],
     pub run: fn(&Target<'_>, usize) -> anyhow::Result<Outcome>,
+}
+
+impl Strategy {
+    /// Its settings, each replaced by an override of the same key, in the
+    /// order the producer gets them.
+    pub fn settings_with(&self, overrides: &[(String, String)]) -> Vec<(String, String)> {
+        let mut settings: Vec<(String, String)> = self
+            .settings
+            .iter()
+            .filter(|(key, _)| !overrides.iter().any(|(k, _)| k == key))
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        settings.extend_from_slice(overrides);
+        settings
+    }
+}
+
+/// The strategy called `name`.
+pub fn by_name(name: &str) -> Option<&'static Strategy> {
+    ALL.iter().find(|s| s.name == name)
 }
 
 /// Every strategy, in the order of the book: the notebook's three loops as
@@ -65,6 +87,7 @@ pub const ALL: &[Strategy] = &[
         synchronous: true,
         cost: Cost::SliceEach,
         settings: &[],
+        replaces: &[],
         run: flush_each,
     },
     Strategy {
@@ -73,6 +96,7 @@ pub const ALL: &[Strategy] = &[
         synchronous: false,
         cost: Cost::Batched,
         settings: &[],
+        replaces: &[],
         run: flush_once,
     },
     Strategy {
@@ -81,6 +105,7 @@ pub const ALL: &[Strategy] = &[
         synchronous: false,
         cost: Cost::Batched,
         settings: &[],
+        replaces: &[],
         run: poll_then_flush,
     },
     Strategy {
@@ -89,6 +114,7 @@ pub const ALL: &[Strategy] = &[
         synchronous: false,
         cost: Cost::Batched,
         settings: &[],
+        replaces: &[],
         run: delivery_callback,
     },
     Strategy {
@@ -97,6 +123,7 @@ pub const ALL: &[Strategy] = &[
         synchronous: true,
         cost: Cost::RoundTripEach,
         settings: &[("linger.ms", "0")],
+        replaces: &["flush_each"],
         run: send_and_wait,
     },
     Strategy {
@@ -105,6 +132,7 @@ pub const ALL: &[Strategy] = &[
         synchronous: true,
         cost: Cost::RoundTripEach,
         settings: &[("linger.ms", "0")],
+        replaces: &["flush_each"],
         run: threaded_channel,
     },
     Strategy {
@@ -113,6 +141,7 @@ pub const ALL: &[Strategy] = &[
         synchronous: true,
         cost: Cost::RoundTripEach,
         settings: &[],
+        replaces: &["flush_each"],
         run: native_flush_each,
     },
     Strategy {
@@ -121,6 +150,7 @@ pub const ALL: &[Strategy] = &[
         synchronous: false,
         cost: Cost::Batched,
         settings: &[("linger.ms", "0")],
+        replaces: &[],
         run: poll_then_drain,
     },
     Strategy {
@@ -129,6 +159,7 @@ pub const ALL: &[Strategy] = &[
         synchronous: false,
         cost: Cost::Batched,
         settings: &[("linger.ms", "0")],
+        replaces: &["poll_then_flush"],
         run: threaded_all_in_flight,
     },
     Strategy {
@@ -137,6 +168,7 @@ pub const ALL: &[Strategy] = &[
         synchronous: false,
         cost: Cost::Batched,
         settings: &[],
+        replaces: &["flush_once", "poll_then_flush"],
         run: native_flush,
     },
     Strategy {
@@ -145,6 +177,7 @@ pub const ALL: &[Strategy] = &[
         synchronous: false,
         cost: Cost::Batched,
         settings: &[("linger.ms", "0")],
+        replaces: &["flush_once"],
         run: future_all_in_flight,
     },
 ];
@@ -153,21 +186,19 @@ pub const ALL: &[Strategy] = &[
 pub struct Target<'a> {
     pub bootstrap_servers: &'a str,
     pub topic: &'a str,
-    /// Settings from the command line, applied after the strategy's own.
-    pub overrides: &'a [(String, String)],
+    /// The strategy's settings with the command line's overrides, from
+    /// [`Strategy::settings_with`].
+    pub settings: &'a [(String, String)],
     pub runtime: &'a tokio::runtime::Runtime,
     pub progress: &'a ProgressBar,
 }
 
 impl Target<'_> {
-    /// The configuration: `bootstrap.servers`, `settings`, then the overrides.
-    fn config(&self, settings: &[(&str, &str)]) -> ClientConfig {
+    /// The configuration: `bootstrap.servers`, then the settings.
+    fn config(&self) -> ClientConfig {
         let mut config = ClientConfig::new();
         config.set("bootstrap.servers", self.bootstrap_servers);
-        for (key, value) in settings {
-            config.set(*key, *value);
-        }
-        for (key, value) in self.overrides {
+        for (key, value) in self.settings {
             config.set(key, value);
         }
         config
@@ -194,62 +225,81 @@ impl Target<'_> {
         }
     }
 
-    /// A `BaseProducer` that has written its warm-up message, with `tally`
-    /// reset afterwards.
-    fn base_producer(
+    /// Writes the warm-up message to every partition with `send_to`, once
+    /// `client` knows each partition's leader; returns how many there are.
+    fn warm_up<C: ClientContext>(
         &self,
-        settings: &[(&str, &str)],
-        tally: &Tally,
-    ) -> anyhow::Result<BaseProducer<Tally>> {
-        let producer: BaseProducer<Tally> =
-            self.config(settings).create_with_context(tally.clone())?;
-        let partitions = self.wait_for_leaders(producer.client())?;
+        client: &Client<C>,
+        mut send_to: impl FnMut(i32) -> anyhow::Result<()>,
+    ) -> anyhow::Result<i32> {
+        let partitions = self.wait_for_leaders(client)?;
         for partition in 0..partitions {
-            let record = BaseRecord::<(), _>::to(self.topic).partition(partition);
-            send(&producer, record.payload(WARM_UP))?;
+            send_to(partition)?;
         }
+        Ok(partitions)
+    }
+
+    /// The warm-up record for `partition`.
+    fn warm_up_record(&self, partition: i32) -> BaseRecord<'_, (), str> {
+        BaseRecord::to(self.topic)
+            .partition(partition)
+            .payload(WARM_UP)
+    }
+
+    /// A `BaseProducer` that has written its warm-up messages, with `tally`
+    /// reset afterwards.
+    fn base_producer(&self, tally: &Tally) -> anyhow::Result<BaseProducer<Tally>> {
+        let producer: BaseProducer<Tally> = self.config().create_with_context(tally.clone())?;
+        let partitions = self.warm_up(producer.client(), |partition| {
+            send(&producer, self.warm_up_record(partition))
+        })?;
         drain(&producer)?;
-        ensure!(
-            tally.delivered.load(Ordering::SeqCst) == partitions as usize,
-            "the warm-up messages were not delivered"
-        );
-        tally.reset();
+        tally.warmed_up(partitions)?;
         Ok(producer)
     }
 
-    /// A `FutureProducer` that has written its warm-up message.
-    fn future_producer(&self, settings: &[(&str, &str)]) -> anyhow::Result<FutureProducer> {
-        let producer: FutureProducer = self.config(settings).create()?;
-        let partitions = self.wait_for_leaders(producer.client())?;
-        for partition in 0..partitions {
+    /// A `FutureProducer` that has written its warm-up messages.
+    fn future_producer(&self) -> anyhow::Result<FutureProducer> {
+        let producer: FutureProducer = self.config().create()?;
+        self.warm_up(producer.client(), |partition| {
             let record = FutureRecord::<(), _>::to(self.topic).partition(partition);
             self.runtime
                 .block_on(producer.send(record.payload(WARM_UP), TIMEOUT))
                 .map_err(|(err, _msg)| err)?;
-        }
+            Ok(())
+        })?;
         Ok(producer)
     }
 
-    /// A `ThreadedProducer` that has written its warm-up message, and the
+    /// A `ThreadedProducer` that has written its warm-up messages, and the
     /// channel its reports arrive on.
     fn threaded_producer(
         &self,
-        settings: &[(&str, &str)],
     ) -> anyhow::Result<(ThreadedProducer<Channel>, mpsc::Receiver<Report>)> {
         let (sender, reports) = mpsc::channel();
         let producer: ThreadedProducer<Channel> =
-            self.config(settings).create_with_context(Channel(sender))?;
-        let partitions = self.wait_for_leaders(producer.client())?;
-        for partition in 0..partitions {
-            let record = BaseRecord::<(), _>::to(self.topic).partition(partition);
-            producer
-                .send(record.payload(WARM_UP))
-                .map_err(|(err, _record)| err)?;
+            self.config().create_with_context(Channel(sender))?;
+        self.warm_up(producer.client(), |partition| {
+            send_threaded(&producer, self.warm_up_record(partition))?;
             reports
                 .recv_timeout(TIMEOUT)
                 .context("no delivery report")??;
-        }
+            Ok(())
+        })?;
         Ok((producer, reports))
+    }
+
+    /// A `ThreadedProducer` with a `Tally`, warmed up and flushed with
+    /// librdkafka's own flush, for the two `native_flush` strategies.
+    fn native_producer(&self) -> anyhow::Result<(ThreadedProducer<Tally>, Tally)> {
+        let tally = Tally::default();
+        let producer: ThreadedProducer<Tally> = self.config().create_with_context(tally.clone())?;
+        let partitions = self.warm_up(producer.client(), |partition| {
+            send_threaded(&producer, self.warm_up_record(partition))
+        })?;
+        flush_now(&producer, TIMEOUT)?;
+        tally.warmed_up(partitions)?;
+        Ok((producer, tally))
     }
 }
 
@@ -326,6 +376,17 @@ impl ProducerContext for Tally {
 }
 
 impl Tally {
+    /// Checks that the `partitions` warm-up messages were delivered, then
+    /// starts counting from zero.
+    fn warmed_up(&self, partitions: i32) -> anyhow::Result<()> {
+        ensure!(
+            self.delivered.load(Ordering::SeqCst) == partitions as usize,
+            "the warm-up messages were not delivered"
+        );
+        self.reset();
+        Ok(())
+    }
+
     fn reset(&self) {
         self.delivered.store(0, Ordering::SeqCst);
         self.failed.store(0, Ordering::SeqCst);
@@ -419,7 +480,7 @@ where
 // The notebook's first loop: flush after every message.
 fn flush_each(target: &Target<'_>, n: usize) -> anyhow::Result<Outcome> {
     let tally = Tally::default();
-    let producer = target.base_producer(&[], &tally)?;
+    let producer = target.base_producer(&tally)?;
     let mut latencies = Vec::with_capacity(n);
     let started = Instant::now();
     for i in 0..n {
@@ -446,7 +507,7 @@ fn delivery_callback(target: &Target<'_>, n: usize) -> anyhow::Result<Outcome> {
 }
 
 fn send_all_then_flush(target: &Target<'_>, n: usize, tally: Tally) -> anyhow::Result<Outcome> {
-    let producer = target.base_producer(&[], &tally)?;
+    let producer = target.base_producer(&tally)?;
     let started = Instant::now();
     for i in 0..n {
         send(
@@ -462,7 +523,7 @@ fn send_all_then_flush(target: &Target<'_>, n: usize, tally: Tally) -> anyhow::R
 // the flush it recommends before the producer goes away.
 fn poll_then_flush(target: &Target<'_>, n: usize) -> anyhow::Result<Outcome> {
     let tally = Tally::default();
-    let producer = target.base_producer(&[], &tally)?;
+    let producer = target.base_producer(&tally)?;
     let started = Instant::now();
     for i in 0..n {
         send(
@@ -479,7 +540,7 @@ fn poll_then_flush(target: &Target<'_>, n: usize) -> anyhow::Result<Outcome> {
 // served, instead of in flush's 100 ms slices.
 fn poll_then_drain(target: &Target<'_>, n: usize) -> anyhow::Result<Outcome> {
     let tally = Tally::default();
-    let producer = target.base_producer(find("poll_then_drain").settings, &tally)?;
+    let producer = target.base_producer(&tally)?;
     let started = Instant::now();
     for i in 0..n {
         send(
@@ -494,7 +555,7 @@ fn poll_then_drain(target: &Target<'_>, n: usize) -> anyhow::Result<Outcome> {
 
 // The synchronous write the book recommends: await each message's future.
 fn send_and_wait(target: &Target<'_>, n: usize) -> anyhow::Result<Outcome> {
-    let producer = target.future_producer(find("send_and_wait").settings)?;
+    let producer = target.future_producer()?;
     target.runtime.block_on(async {
         let mut outcome = Outcome::default();
         let started = Instant::now();
@@ -538,7 +599,7 @@ impl ProducerContext for Channel {
 // A synchronous write without async: a ThreadedProducer's thread serves the
 // reports, and the caller waits on a channel for each one.
 fn threaded_channel(target: &Target<'_>, n: usize) -> anyhow::Result<Outcome> {
-    let (producer, reports) = target.threaded_producer(find("threaded_channel").settings)?;
+    let (producer, reports) = target.threaded_producer()?;
     let mut outcome = Outcome::default();
     let started = Instant::now();
     for i in 0..n {
@@ -564,7 +625,7 @@ fn threaded_channel(target: &Target<'_>, n: usize) -> anyhow::Result<Outcome> {
 // reports arrive on the channel while the loop still sends; at the end,
 // wait for the ones not yet in.
 fn threaded_all_in_flight(target: &Target<'_>, n: usize) -> anyhow::Result<Outcome> {
-    let (producer, reports) = target.threaded_producer(find("threaded_all_in_flight").settings)?;
+    let (producer, reports) = target.threaded_producer()?;
     let mut outcome = Outcome::default();
     let started = Instant::now();
     let mut answered = 0;
@@ -594,7 +655,7 @@ fn threaded_all_in_flight(target: &Target<'_>, n: usize) -> anyhow::Result<Outco
 // The asynchronous write the book recommends: every message in flight at
 // once, then one await per message, in order.
 fn future_all_in_flight(target: &Target<'_>, n: usize) -> anyhow::Result<Outcome> {
-    let producer = target.future_producer(find("future_all_in_flight").settings)?;
+    let producer = target.future_producer()?;
     target.runtime.block_on(async {
         let mut outcome = Outcome::default();
         let started = Instant::now();
@@ -626,50 +687,18 @@ fn future_all_in_flight(target: &Target<'_>, n: usize) -> anyhow::Result<Outcome
     })
 }
 
-/// librdkafka's own `rd_kafka_flush`, called with the real timeout, as the
-/// Python client calls it; rdkafka 0.39 calls it with 0 and polls in 100 ms
-/// slices instead. While it waits, librdkafka sends at once, without
-/// waiting out `linger.ms`. Under rdkafka's event API it does not serve the
-/// reports itself but waits until someone has: here the producer's thread.
-fn librdkafka_flush<C: ProducerContext>(
-    producer: &ThreadedProducer<C>,
-    timeout: Duration,
-) -> anyhow::Result<()> {
-    let timeout_ms = i32::try_from(timeout.as_millis()).unwrap_or(i32::MAX);
-    // SAFETY: the handle is valid for as long as `producer` lives, and
-    // librdkafka allows rd_kafka_flush on any thread.
-    let err =
-        unsafe { rdkafka::bindings::rd_kafka_flush(producer.client().native_ptr(), timeout_ms) };
-    let code = RDKafkaErrorCode::from(err);
-    ensure!(code == RDKafkaErrorCode::NoError, "rd_kafka_flush: {code}");
-    Ok(())
-}
-
-/// A `ThreadedProducer` with a `Tally`, warmed up with one message per
-/// partition and librdkafka's flush, for the two `native_flush` strategies.
-fn native_producer(target: &Target<'_>) -> anyhow::Result<(ThreadedProducer<Tally>, Tally)> {
-    let tally = Tally::default();
-    let producer: ThreadedProducer<Tally> =
-        target.config(&[]).create_with_context(tally.clone())?;
-    let partitions = target.wait_for_leaders(producer.client())?;
-    for partition in 0..partitions {
-        let record = BaseRecord::<(), _>::to(target.topic).partition(partition);
-        send_threaded(&producer, record.payload(WARM_UP))?;
-    }
-    librdkafka_flush(&producer, TIMEOUT)?;
-    ensure!(
-        tally.delivered.load(Ordering::SeqCst) == partitions as usize,
-        "the warm-up messages were not delivered"
-    );
-    tally.reset();
-    Ok((producer, tally))
-}
+// librdkafka's own flush, as the listing `librdkafka_flush` teaches it: the
+// benchmark runs the listing's own function (its `main` is not used here).
+#[allow(dead_code)]
+#[path = "../../listings/src/bin/librdkafka_flush.rs"]
+mod librdkafka_flush;
+use librdkafka_flush::flush_now;
 
 // The notebook's first loop as Python runs it: send, then librdkafka's
 // flush after every message, with linger.ms left at 5 ms (the flush cuts
 // it short).
 fn native_flush_each(target: &Target<'_>, n: usize) -> anyhow::Result<Outcome> {
-    let (producer, tally) = native_producer(target)?;
+    let (producer, tally) = target.native_producer()?;
     let mut latencies = Vec::with_capacity(n);
     let started = Instant::now();
     for i in 0..n {
@@ -678,7 +707,7 @@ fn native_flush_each(target: &Target<'_>, n: usize) -> anyhow::Result<Outcome> {
             &producer,
             BaseRecord::to(target.topic).key(KEY).payload(&value(i)),
         )?;
-        librdkafka_flush(&producer, TIMEOUT)?;
+        flush_now(&producer, TIMEOUT)?;
         latencies.push(sent.elapsed());
         target.progress.inc(1);
     }
@@ -688,7 +717,7 @@ fn native_flush_each(target: &Target<'_>, n: usize) -> anyhow::Result<Outcome> {
 // The notebook's second loop as Python runs it: queue everything, with
 // linger.ms left at 5 ms, then librdkafka's flush.
 fn native_flush(target: &Target<'_>, n: usize) -> anyhow::Result<Outcome> {
-    let (producer, tally) = native_producer(target)?;
+    let (producer, tally) = target.native_producer()?;
     let started = Instant::now();
     for i in 0..n {
         send_threaded(
@@ -696,7 +725,7 @@ fn native_flush(target: &Target<'_>, n: usize) -> anyhow::Result<Outcome> {
             BaseRecord::to(target.topic).key(KEY).payload(&value(i)),
         )?;
     }
-    librdkafka_flush(&producer, TIMEOUT)?;
+    flush_now(&producer, TIMEOUT)?;
     Ok(tally.outcome(started.elapsed(), Vec::new()))
 }
 
@@ -712,34 +741,6 @@ impl Outcome {
             Err(err) => self.fail(err),
         }
     }
-}
-
-fn find(name: &str) -> &'static Strategy {
-    ALL.iter()
-        .find(|s| s.name == name)
-        .expect("a known strategy")
-}
-
-/// The sum of the high watermarks of every partition of `topic`: after a
-/// run, it must have grown by exactly the number of messages written.
-pub fn high_watermarks(consumer: &BaseConsumer, topic: &str) -> anyhow::Result<i64> {
-    let metadata = consumer.fetch_metadata(Some(topic), TIMEOUT)?;
-    let partitions = metadata
-        .topics()
-        .first()
-        .map(|t| t.partitions().len())
-        .unwrap_or(0);
-    if partitions == 0 {
-        bail!("topic {topic} has no partitions");
-    }
-    let mut sum = 0;
-    for partition in 0..partitions as i32 {
-        let (_low, high) = consumer
-            .fetch_watermarks(topic, partition, TIMEOUT)
-            .with_context(|| format!("watermarks of {topic} [{partition}]"))?;
-        sum += high;
-    }
-    Ok(sum)
 }
 
 /// How long a metadata request takes, the smallest and the median of

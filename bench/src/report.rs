@@ -204,6 +204,21 @@ fn micros(us: Option<f64>) -> String {
         .unwrap_or_default()
 }
 
+/// The row in one line, for stderr while the benchmark runs.
+pub fn one_line(row: &Row) -> String {
+    match &row.result {
+        Err(reason) => format!("{} × {}: {reason}", row.strategy, row.messages),
+        Ok(m) => format!(
+            "{} × {}: {} (median of {}), {} messages/s",
+            row.strategy,
+            row.messages,
+            listings::format_duration(Duration::from_secs_f64(m.seconds)),
+            m.runs,
+            thousands(m.msgs_per_sec(row.messages))
+        ),
+    }
+}
+
 /// The rows as a Markdown table.
 pub fn markdown(rows: &[Row]) -> String {
     let mut out = String::new();

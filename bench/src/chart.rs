@@ -3,9 +3,11 @@
 
 use std::path::Path;
 
+use plotters::coord::ranged1d::SegmentedCoord;
+use plotters::coord::types::RangedCoordusize;
 use plotters::prelude::*;
 
-use super::report::{thousands, Row};
+use crate::report::{thousands, Row};
 
 const RUST: RGBColor = RGBColor(0xb7, 0x41, 0x0e);
 const PYTHON: RGBColor = RGBColor(0x30, 0x69, 0x98);
@@ -17,6 +19,32 @@ fn color(client: &str) -> RGBColor {
         "python" => PYTHON,
         _ => JAVA,
     }
+}
+
+/// The chart's drawing area: messages per second on a logarithmic x axis,
+/// one segment per slot on the y axis.
+type Chart<'a, 'b> =
+    ChartContext<'a, SVGBackend<'b>, Cartesian2d<LogCoord<f64>, SegmentedCoord<RangedCoordusize>>>;
+
+/// The bars' rows from top to bottom: three empty slots for the legend,
+/// then the rows, with an empty slot between message counts. Returns the
+/// number of slots and each row's y.
+fn layout(rows: &[Row]) -> (usize, Vec<Option<usize>>, Vec<usize>) {
+    let mut slots: Vec<Option<usize>> = vec![None; 3];
+    for (i, row) in rows.iter().enumerate() {
+        if i > 0 && rows[i - 1].messages != row.messages {
+            slots.push(None);
+        }
+        slots.push(Some(i));
+    }
+    let n = slots.len();
+    let mut y_of = vec![0; rows.len()];
+    for (k, slot) in slots.iter().enumerate() {
+        if let Some(i) = slot {
+            y_of[*i] = n - 1 - k;
+        }
+    }
+    (n, slots, y_of)
 }
 
 /// Writes `rows` (already sorted) as a chart to `path`.
@@ -33,25 +61,7 @@ pub fn write_svg(path: &Path, title: &str, rows: &[Row]) -> anyhow::Result<()> {
     let top = rates.iter().flatten().fold(10.0_f64, |a, &b| a.max(b));
     // Room on the right for the numbers at the end of the bars.
     let x_max = 10f64.powf((top * 30.0).log10().ceil());
-    let x_min = 1.0;
-
-    // The rows from top to bottom: three empty ones for the legend, then
-    // the rows, with an empty one between message counts.
-    let mut slots: Vec<Option<usize>> = vec![None; 3];
-    for (i, row) in rows.iter().enumerate() {
-        if i > 0 && rows[i - 1].messages != row.messages {
-            slots.push(None);
-        }
-        slots.push(Some(i));
-    }
-    let n = slots.len();
-    let mut y_of = vec![0; rows.len()];
-    for (k, slot) in slots.iter().enumerate() {
-        if let Some(i) = slot {
-            y_of[*i] = n - 1 - k;
-        }
-    }
-    let y = move |i: usize| y_of[i];
+    let (n, slots, y_of) = layout(rows);
 
     let height = 80 + 24 * n as u32;
     let root = SVGBackend::new(path, (900, height)).into_drawing_area();
@@ -62,7 +72,7 @@ pub fn write_svg(path: &Path, title: &str, rows: &[Row]) -> anyhow::Result<()> {
         .margin_right(40)
         .x_label_area_size(40)
         .y_label_area_size(330)
-        .build_cartesian_2d((x_min..x_max).log_scale(), (0..n).into_segmented())
+        .build_cartesian_2d((X_MIN..x_max).log_scale(), (0..n).into_segmented())
         .map_err(draw_error)?;
     let labels: Vec<String> = slots
         .iter()
@@ -89,19 +99,41 @@ pub fn write_svg(path: &Path, title: &str, rows: &[Row]) -> anyhow::Result<()> {
         .label_style(("sans-serif", 13))
         .draw()
         .map_err(draw_error)?;
+    draw_bars(&mut chart, rows, &rates, &y_of)?;
+    draw_notes(&mut chart, rows, &rates, &y_of)?;
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::UpperRight)
+        .background_style(WHITE.mix(0.9))
+        .border_style(BLACK)
+        .label_font(("sans-serif", 13))
+        .draw()
+        .map_err(draw_error)?;
+    root.present().map_err(draw_error)?;
+    Ok(())
+}
 
+/// Where the bars start: one message per second.
+const X_MIN: f64 = 1.0;
+
+/// One bar per measured row, a series per client, each in the legend.
+fn draw_bars(
+    chart: &mut Chart<'_, '_>,
+    rows: &[Row],
+    rates: &[Option<f64>],
+    y_of: &[usize],
+) -> anyhow::Result<()> {
     for client in ["rust", "python", "java"] {
         let bars: Vec<_> = rows
             .iter()
-            .zip(&rates)
-            .enumerate()
-            .filter(|(_, (row, _))| row.client == client)
-            .filter_map(|(i, (_, rate))| {
-                let rate = (*rate)?;
+            .zip(rates)
+            .zip(y_of)
+            .filter(|((row, _), _)| row.client == client)
+            .filter_map(|((_, rate), &y)| {
                 let mut bar = Rectangle::new(
                     [
-                        (x_min, SegmentValue::Exact(y(i))),
-                        (rate.max(x_min), SegmentValue::Exact(y(i) + 1)),
+                        (X_MIN, SegmentValue::Exact(y)),
+                        ((*rate)?.max(X_MIN), SegmentValue::Exact(y + 1)),
                     ],
                     color(client).filled(),
                 );
@@ -125,35 +157,36 @@ pub fn write_svg(path: &Path, title: &str, rows: &[Row]) -> anyhow::Result<()> {
                 Rectangle::new([(x, y - 5), (x + 12, y + 5)], color(client).filled())
             });
     }
+    Ok(())
+}
 
-    // The number at the end of each bar, or why there is no bar.
-    let notes = rows.iter().zip(&rates).enumerate().map(|(i, (row, rate))| {
+/// The number at the end of each bar, or why there is no bar.
+fn draw_notes(
+    chart: &mut Chart<'_, '_>,
+    rows: &[Row],
+    rates: &[Option<f64>],
+    y_of: &[usize],
+) -> anyhow::Result<()> {
+    let left_centre = plotters::style::text_anchor::Pos::new(
+        plotters::style::text_anchor::HPos::Left,
+        plotters::style::text_anchor::VPos::Center,
+    );
+    let notes = rows.iter().zip(rates).zip(y_of).map(|((row, rate), &y)| {
         let (x, text) = match (rate, &row.result) {
             (Some(rate), _) => (rate * 1.15, format!("{} msg/s", thousands(*rate))),
-            (None, Err(reason)) => (x_min * 1.15, reason.clone()),
-            (None, Ok(_)) => (x_min, String::new()),
+            (None, Err(reason)) => (X_MIN * 1.15, reason.clone()),
+            (None, Ok(_)) => (X_MIN, String::new()),
         };
         Text::new(
             text,
-            (x, SegmentValue::CenterOf(y(i))),
-            ("sans-serif", 12).into_font().color(&BLACK).pos(
-                plotters::style::text_anchor::Pos::new(
-                    plotters::style::text_anchor::HPos::Left,
-                    plotters::style::text_anchor::VPos::Center,
-                ),
-            ),
+            (x, SegmentValue::CenterOf(y)),
+            ("sans-serif", 12)
+                .into_font()
+                .color(&BLACK)
+                .pos(left_centre),
         )
     });
     chart.draw_series(notes).map_err(draw_error)?;
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperRight)
-        .background_style(WHITE.mix(0.9))
-        .border_style(BLACK)
-        .label_font(("sans-serif", 13))
-        .draw()
-        .map_err(draw_error)?;
-    root.present().map_err(draw_error)?;
     Ok(())
 }
 
