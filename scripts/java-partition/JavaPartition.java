@@ -3,7 +3,7 @@
 // record that has a key and no partition (murmur2 of the key's bytes, made
 // positive, modulo the partition count).
 //
-//   java -cp "$(.ci/kafka classpath)" scripts/java-partition/JavaPartition.java 3 qc-key-0 qc-key-1
+//   java -cp "$(scripts/kafka classpath)" scripts/java-partition/JavaPartition.java 3 qc-key-0 qc-key-1
 //
 // prints one line per key: "qc-key-0 2". Keys are encoded as UTF-8, as the
 // Java client's StringSerializer does.
