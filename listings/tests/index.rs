@@ -58,18 +58,30 @@ fn every_row_runs_its_listing_and_names_a_chapter_that_shows_it() {
         } else {
             format!("cargo run -p listings --bin {name}")
         };
-        // A benchmark is run in release mode; that flag aside, the same command.
-        let command = row.command.replace(" --release", "");
-        assert!(
-            command.starts_with(&expected),
-            "{}: {}",
-            row.file,
-            row.command
-        );
+        assert_eq!(row.command, expected, "{}", row.file);
         let chapter = fs::read_to_string(Path::new(ROOT).join("src").join(&row.chapter))
             .unwrap_or_else(|_| panic!("{}: no chapter {}", row.file, row.chapter));
         let shown = chapter.contains(&format!("listings/src/bin/{}", row.file))
             || chapter.contains(&expected);
         assert!(shown, "{} does not show {}", row.chapter, row.file);
+    }
+}
+
+#[test]
+fn every_listing_is_run_by_a_test() {
+    let tests: String = fs::read_dir(Path::new(ROOT).join("listings/tests"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "rs"))
+        .map(|p| fs::read_to_string(p).unwrap())
+        .collect();
+    for row in rows() {
+        let name = row.file.trim_end_matches(".rs");
+        let exe = format!("env!(\"CARGO_BIN_EXE_{name}\")");
+        assert!(
+            tests.contains(&exe),
+            "no test in listings/tests runs {} ({exe})",
+            row.file
+        );
     }
 }

@@ -4,79 +4,38 @@
 // Each listing is compiled in here as a module, so that this one command
 // needs nothing else built, and all of them share one broker and one topic.
 
-macro_rules! listing {
-    ($name:ident) => {
-        mod $name {
-            include!(concat!(stringify!($name), ".rs"));
+/// Compiles each listing in as a module, and lists the chapters in the
+/// book's order: the chapter's title and the listing it runs.
+macro_rules! chapters {
+    ($($name:ident: $title:literal,)*) => {
+        $(
+            mod $name {
+                include!(concat!(stringify!($name), ".rs"));
 
-            pub fn run() -> anyhow::Result<()> {
-                main()
+                pub fn run() -> anyhow::Result<()> {
+                    main()
+                }
             }
-        }
+        )*
+
+        const CHAPTERS: &[(&str, &str, fn() -> anyhow::Result<()>)] =
+            &[$(($title, stringify!($name), $name::run)),*];
     };
 }
 
-listing!(send_returns_at_once);
-listing!(setup);
-listing!(flush_each);
-listing!(flush_once);
-listing!(librdkafka_flush);
-listing!(send_and_wait);
-listing!(delivery_reports);
-listing!(poll_async);
-listing!(threaded_producer);
-listing!(drop_without_flush);
-listing!(keys);
-
-/// A chapter's title, its listing's name, and the listing.
-type Chapter = (&'static str, &'static str, fn() -> anyhow::Result<()>);
-
-/// The chapters, in the book's order, with the listing each one runs.
-const CHAPTERS: &[Chapter] = &[
-    (
-        "What send does",
-        "send_returns_at_once",
-        send_returns_at_once::run,
-    ),
-    ("Setting up", "setup", setup::run),
-    (
-        "Synchronous writes: flush after each message",
-        "flush_each",
-        flush_each::run,
-    ),
-    (
-        "Synchronous writes: flush once",
-        "flush_once",
-        flush_once::run,
-    ),
-    (
-        "Synchronous writes: librdkafka's flush",
-        "librdkafka_flush",
-        librdkafka_flush::run,
-    ),
-    (
-        "Synchronous writes: send and wait",
-        "send_and_wait",
-        send_and_wait::run,
-    ),
-    (
-        "Delivery reports",
-        "delivery_reports",
-        delivery_reports::run,
-    ),
-    ("Asynchronous writes", "poll_async", poll_async::run),
-    (
-        "Asynchronous writes: a polling thread",
-        "threaded_producer",
-        threaded_producer::run,
-    ),
-    (
-        "Good practice: flush before drop",
-        "drop_without_flush",
-        drop_without_flush::run,
-    ),
-    ("Good practice: keys", "keys", keys::run),
-];
+chapters! {
+    send_returns_at_once: "What send does",
+    setup: "Setting up",
+    flush_each: "Synchronous writes: flush after each message",
+    flush_once: "Synchronous writes: flush once",
+    librdkafka_flush: "Synchronous writes: librdkafka's flush",
+    send_and_wait: "Synchronous writes: send and wait",
+    delivery_reports: "Delivery reports",
+    poll_async: "Asynchronous writes",
+    threaded_producer: "Asynchronous writes: a polling thread",
+    drop_without_flush: "Good practice: flush before drop",
+    keys: "Good practice: keys",
+}
 
 fn main() -> anyhow::Result<()> {
     // Start the embedded broker once, before any listing does, and point

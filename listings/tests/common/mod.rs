@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::io::Read;
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::message::Message;
@@ -24,11 +24,7 @@ pub fn broker() -> Broker {
 
 /// A topic no other test or run uses, created with `listings::PARTITIONS`.
 pub fn fresh_topic(broker: &Broker, test: &str) -> String {
-    let nanos = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_nanos();
-    let topic = format!("test-{test}-{}-{nanos}", std::process::id());
+    let topic = listings::unique_name(&format!("test-{test}"));
     broker.create_topic(&topic).expect("topic created");
     topic
 }
@@ -105,7 +101,12 @@ pub fn run_with_env(exe: &str, env: &[(&str, &str)]) -> Run {
 }
 
 /// Runs `command` with `env` added, killing it after `LISTING_TIME_LIMIT`.
-pub fn run_command(mut command: Command, env: &[(&str, &str)]) -> Run {
+pub fn run_command(command: Command, env: &[(&str, &str)]) -> Run {
+    run_command_within(command, env, LISTING_TIME_LIMIT)
+}
+
+/// Runs `command` with `env` added, killing it after `limit`.
+pub fn run_command_within(mut command: Command, env: &[(&str, &str)], limit: Duration) -> Run {
     let exe = format!("{:?}", command.get_program());
     command
         .env("RUST_BACKTRACE", "0")
@@ -131,9 +132,9 @@ pub fn run_command(mut command: Command, env: &[(&str, &str)]) -> Run {
         if let Some(status) = child.try_wait().expect("listing waited for") {
             break status;
         }
-        if started.elapsed() > LISTING_TIME_LIMIT {
+        if started.elapsed() > limit {
             child.kill().ok();
-            panic!("{exe} ran longer than {LISTING_TIME_LIMIT:?}");
+            panic!("{exe} ran longer than {limit:?}");
         }
         std::thread::sleep(Duration::from_millis(20));
     };
@@ -245,4 +246,38 @@ pub fn assert_contiguous_from_zero(offsets: &[(i32, i64)]) {
         let expected: Vec<i64> = (0..seen.len() as i64).collect();
         assert_eq!(seen, expected, "offsets of partition {partition}");
     }
+}
+
+/// The repository's root.
+pub const ROOT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
+
+/// The book's chapters in reading order, as src/SUMMARY.md lists them:
+/// their paths under src/ and their text.
+pub fn chapters_in_order() -> Vec<(String, String)> {
+    let summary = std::fs::read_to_string(format!("{ROOT}/src/SUMMARY.md")).unwrap();
+    summary
+        .lines()
+        .filter_map(|line| Some(line.split_once("](")?.1.split_once(')')?.0.to_string()))
+        .map(|path| {
+            let text = std::fs::read_to_string(format!("{ROOT}/src/{path}"))
+                .unwrap_or_else(|_| panic!("src/SUMMARY.md names src/{path}, which is missing"));
+            (path, text)
+        })
+        .collect()
+}
+
+/// Where the book first shows `listings/src/bin/<name>.rs`: the chapter's
+/// place in reading order, and the place in the chapter.
+pub fn book_position(name: &str) -> Option<(usize, usize)> {
+    let file = format!("listings/src/bin/{name}.rs");
+    chapters_in_order()
+        .iter()
+        .enumerate()
+        .find_map(|(chapter, (_, text))| Some((chapter, text.find(&file)?)))
+}
+
+/// The path of the listing binary `name`: beside this test's own listing
+/// binaries, which cargo builds into one folder.
+pub fn listing_exe(name: &str) -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_BIN_EXE_notebook")).with_file_name(name)
 }
