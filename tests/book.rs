@@ -130,10 +130,10 @@ fn kafka_version_is_the_one_docker_compose_and_both_cis_run() {
         workflow.contains(&format!("image: apache/kafka:{stated}\n")),
         "the GitHub workflow's service runs another Kafka than {stated}"
     );
-    let ci = include_str!("../.ci/kafka");
+    let ci = include_str!("../scripts/kafka");
     assert!(
         ci.contains(&format!("KAFKA_VERSION:-{stated}}}")),
-        ".ci/kafka runs another Kafka than {stated}"
+        "scripts/kafka runs another Kafka than {stated}"
     );
 }
 
@@ -149,5 +149,92 @@ fn rust_version_is_the_workspace_minimum() {
     assert!(
         stated.contains(&format!("{minimum} or newer")),
         "src/tested-with.md says {stated:?}, Cargo.toml's rust-version is {minimum}"
+    );
+}
+
+/// The pages that name repository paths: the book's sources, README.md
+/// and CONTRIBUTING.md.
+fn pages_naming_paths() -> Vec<PathBuf> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut pages = vec![root.join("README.md"), root.join("CONTRIBUTING.md")];
+    let mut dirs = vec![root.join("src")];
+    while let Some(dir) = dirs.pop() {
+        for entry in fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else if path.extension().is_some_and(|e| e == "md") {
+                pages.push(path);
+            }
+        }
+    }
+    pages
+}
+
+/// The repository paths `text` names: words that start with one of the
+/// repository's top-level folders or are one of its top-level files. A
+/// path in another project is written with that project's name first
+/// (`rdkafka-0.39.0/src/...`), so it is not taken for one of ours.
+fn repository_paths(text: &str) -> Vec<String> {
+    const FOLDERS: &[&str] = &[
+        ".ci/",
+        ".github/",
+        "bench/",
+        "build/",
+        "listings/",
+        "scripts/",
+        "src/",
+        "tests/",
+        "theme/",
+    ];
+    const FILES: &[&str] = &[
+        "Cargo.toml",
+        "Cargo.lock",
+        "README.md",
+        "CONTRIBUTING.md",
+        "book.toml",
+        "build.rs",
+        "docker-compose.yml",
+    ];
+    let path_char = |c: char| c.is_ascii_alphanumeric() || "_./-".contains(c);
+    text.split(|c: char| !path_char(c))
+        .map(|word| word.trim_end_matches(['.', ',', ':']))
+        .filter(|word| FOLDERS.iter().any(|f| word.starts_with(f)) || FILES.contains(word))
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn every_repository_path_the_pages_name_exists() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut named = 0;
+    for page in pages_naming_paths() {
+        let text =
+            fs::read_to_string(&page).unwrap_or_else(|_| panic!("{} is missing", page.display()));
+        for path in repository_paths(&text) {
+            named += 1;
+            assert!(
+                root.join(&path).exists(),
+                "{} names {path}, which does not exist",
+                page.strip_prefix(root).unwrap().display()
+            );
+        }
+    }
+    assert!(named > 50, "only {named} paths found: is the scan broken?");
+}
+
+#[test]
+fn paths_are_told_apart_from_other_words() {
+    let text = "see `listings/src/lib.rs`, [x](scripts/measure). Not \
+                rdkafka-0.39.0/src/producer/base_producer.rs nor \
+                https://example.org/src/a.rs; but Cargo.toml and .ci/run:";
+    assert_eq!(
+        repository_paths(text),
+        [
+            "listings/src/lib.rs",
+            "scripts/measure",
+            "Cargo.toml",
+            ".ci/run"
+        ]
     );
 }
