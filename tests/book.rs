@@ -3,21 +3,26 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-/// The chapters as mdBook expands them, written by build.rs.
-fn expanded_chapters() -> Vec<PathBuf> {
-    let mut chapters = Vec::new();
-    let mut dirs = vec![Path::new(env!("OUT_DIR")).join("book")];
+/// The Markdown files under `dir`, at any depth.
+fn markdown_under(dir: &Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    let mut dirs = vec![dir.to_path_buf()];
     while let Some(dir) = dirs.pop() {
-        for entry in fs::read_dir(&dir).expect("expanded book") {
+        for entry in fs::read_dir(&dir).unwrap_or_else(|_| panic!("{} is missing", dir.display())) {
             let path = entry.unwrap().path();
             if path.is_dir() {
                 dirs.push(path);
             } else if path.extension().is_some_and(|e| e == "md") {
-                chapters.push(path);
+                files.push(path);
             }
         }
     }
-    chapters
+    files
+}
+
+/// The chapters as mdBook expands them, written by build.rs.
+fn expanded_chapters() -> Vec<PathBuf> {
+    markdown_under(&Path::new(env!("OUT_DIR")).join("book"))
 }
 
 /// The info strings of the fenced code blocks in `markdown`.
@@ -157,17 +162,7 @@ fn rust_version_is_the_workspace_minimum() {
 fn pages_naming_paths() -> Vec<PathBuf> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut pages = vec![root.join("README.md"), root.join("CONTRIBUTING.md")];
-    let mut dirs = vec![root.join("src")];
-    while let Some(dir) = dirs.pop() {
-        for entry in fs::read_dir(&dir).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                dirs.push(path);
-            } else if path.extension().is_some_and(|e| e == "md") {
-                pages.push(path);
-            }
-        }
-    }
+    pages.extend(markdown_under(&root.join("src")));
     pages
 }
 

@@ -62,6 +62,12 @@ pub fn write_svg(path: &Path, title: &str, rows: &[Row]) -> anyhow::Result<()> {
     // Room on the right for the numbers at the end of the bars.
     let x_max = 10f64.powf((top * 30.0).log10().ceil());
     let (n, slots, y_of) = layout(rows);
+    let bars: Vec<Bar> = rows
+        .iter()
+        .zip(rates)
+        .zip(y_of)
+        .map(|((row, rate), y)| Bar { row, rate, y })
+        .collect();
 
     let height = 80 + 24 * n as u32;
     let root = SVGBackend::new(path, (900, height)).into_drawing_area();
@@ -99,8 +105,8 @@ pub fn write_svg(path: &Path, title: &str, rows: &[Row]) -> anyhow::Result<()> {
         .label_style(("sans-serif", 13))
         .draw()
         .map_err(draw_error)?;
-    draw_bars(&mut chart, rows, &rates, &y_of)?;
-    draw_notes(&mut chart, rows, &rates, &y_of)?;
+    draw_bars(&mut chart, &bars)?;
+    draw_notes(&mut chart, &bars)?;
     chart
         .configure_series_labels()
         .position(SeriesLabelPosition::UpperRight)
@@ -116,24 +122,25 @@ pub fn write_svg(path: &Path, title: &str, rows: &[Row]) -> anyhow::Result<()> {
 /// Where the bars start: one message per second.
 const X_MIN: f64 = 1.0;
 
+/// A row of the chart: its messages per second (none when skipped) and
+/// where it stands.
+struct Bar<'a> {
+    row: &'a Row,
+    rate: Option<f64>,
+    y: usize,
+}
+
 /// One bar per measured row, a series per client, each in the legend.
-fn draw_bars(
-    chart: &mut Chart<'_, '_>,
-    rows: &[Row],
-    rates: &[Option<f64>],
-    y_of: &[usize],
-) -> anyhow::Result<()> {
+fn draw_bars(chart: &mut Chart<'_, '_>, bars: &[Bar]) -> anyhow::Result<()> {
     for client in ["rust", "python", "java"] {
-        let bars: Vec<_> = rows
+        let rectangles: Vec<_> = bars
             .iter()
-            .zip(rates)
-            .zip(y_of)
-            .filter(|((row, _), _)| row.client == client)
-            .filter_map(|((_, rate), &y)| {
+            .filter(|bar| bar.row.client == client)
+            .filter_map(|&Bar { rate, y, .. }| {
                 let mut bar = Rectangle::new(
                     [
                         (X_MIN, SegmentValue::Exact(y)),
-                        ((*rate)?.max(X_MIN), SegmentValue::Exact(y + 1)),
+                        (rate?.max(X_MIN), SegmentValue::Exact(y + 1)),
                     ],
                     color(client).filled(),
                 );
@@ -141,7 +148,7 @@ fn draw_bars(
                 Some(bar)
             })
             .collect();
-        if bars.is_empty() {
+        if rectangles.is_empty() {
             continue;
         }
         let name = match client {
@@ -150,7 +157,7 @@ fn draw_bars(
             _ => "kafka-producer-perf-test (Java)",
         };
         chart
-            .draw_series(bars)
+            .draw_series(rectangles)
             .map_err(draw_error)?
             .label(name)
             .legend(move |(x, y)| {
@@ -161,19 +168,14 @@ fn draw_bars(
 }
 
 /// The number at the end of each bar, or why there is no bar.
-fn draw_notes(
-    chart: &mut Chart<'_, '_>,
-    rows: &[Row],
-    rates: &[Option<f64>],
-    y_of: &[usize],
-) -> anyhow::Result<()> {
+fn draw_notes(chart: &mut Chart<'_, '_>, bars: &[Bar]) -> anyhow::Result<()> {
     let left_centre = plotters::style::text_anchor::Pos::new(
         plotters::style::text_anchor::HPos::Left,
         plotters::style::text_anchor::VPos::Center,
     );
-    let notes = rows.iter().zip(rates).zip(y_of).map(|((row, rate), &y)| {
+    let notes = bars.iter().map(|&Bar { row, rate, y }| {
         let (x, text) = match (rate, &row.result) {
-            (Some(rate), _) => (rate * 1.15, format!("{} msg/s", thousands(*rate))),
+            (Some(rate), _) => (rate * 1.15, format!("{} msg/s", thousands(rate))),
             (None, Err(reason)) => (X_MIN * 1.15, reason.clone()),
             (None, Ok(_)) => (X_MIN, String::new()),
         };

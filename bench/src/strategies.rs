@@ -522,23 +522,22 @@ fn send_all_then_flush(target: &Target<'_>, n: usize, tally: Tally) -> anyhow::R
 // The notebook's asynchronous loop: no key, poll(0) after each send; then
 // the flush it recommends before the producer goes away.
 fn poll_then_flush(target: &Target<'_>, n: usize) -> anyhow::Result<Outcome> {
-    let tally = Tally::default();
-    let producer = target.base_producer(&tally)?;
-    let started = Instant::now();
-    for i in 0..n {
-        send(
-            &producer,
-            BaseRecord::<(), _>::to(target.topic).payload(&value(i)),
-        )?;
-        producer.poll(Duration::ZERO);
-    }
-    producer.flush(TIMEOUT)?;
-    Ok(tally.outcome(started.elapsed(), Vec::new()))
+    poll_each_then(target, n, |producer| Ok(producer.flush(TIMEOUT)?))
 }
 
 // The same loop, ended by polling in 1 ms steps until every report has been
 // served, instead of in flush's 100 ms slices.
 fn poll_then_drain(target: &Target<'_>, n: usize) -> anyhow::Result<Outcome> {
+    poll_each_then(target, n, drain)
+}
+
+/// Sends `n` keyless messages with `poll(0)` after each, then waits with
+/// `finish` until every report has been served.
+fn poll_each_then(
+    target: &Target<'_>,
+    n: usize,
+    finish: impl FnOnce(&BaseProducer<Tally>) -> anyhow::Result<()>,
+) -> anyhow::Result<Outcome> {
     let tally = Tally::default();
     let producer = target.base_producer(&tally)?;
     let started = Instant::now();
@@ -549,7 +548,7 @@ fn poll_then_drain(target: &Target<'_>, n: usize) -> anyhow::Result<Outcome> {
         )?;
         producer.poll(Duration::ZERO);
     }
-    drain(&producer)?;
+    finish(&producer)?;
     Ok(tally.outcome(started.elapsed(), Vec::new()))
 }
 

@@ -138,26 +138,29 @@ fn illegal_topic_names_are_refused_with_kafkas_rule() {
     );
 }
 
-#[test]
-fn flush_each_writes_fifteen_keyed_messages_in_order() {
-    let (broker, topic, run) = run_fresh_ok(env!("CARGO_BIN_EXE_flush_each"), "flush-each");
+/// Runs a synchronous-writes listing and checks its log and its topic.
+fn assert_sync_listing_writes_fifteen_in_order(exe: &str, test: &str) {
+    let (broker, topic, run) = run_fresh_ok(exe, test);
     assert_sync_loop(&run, &topic);
     assert_keyed_in_order(&read_back(&broker, &topic), 15);
+}
+
+#[test]
+fn flush_each_writes_fifteen_keyed_messages_in_order() {
+    assert_sync_listing_writes_fifteen_in_order(env!("CARGO_BIN_EXE_flush_each"), "flush-each");
 }
 
 #[test]
 fn flush_once_writes_fifteen_keyed_messages_in_order() {
-    let (broker, topic, run) = run_fresh_ok(env!("CARGO_BIN_EXE_flush_once"), "flush-once");
-    assert_sync_loop(&run, &topic);
-    assert_keyed_in_order(&read_back(&broker, &topic), 15);
+    assert_sync_listing_writes_fifteen_in_order(env!("CARGO_BIN_EXE_flush_once"), "flush-once");
 }
 
 #[test]
 fn librdkafka_flush_waits_for_all_fifteen() {
-    let (broker, topic, run) =
-        run_fresh_ok(env!("CARGO_BIN_EXE_librdkafka_flush"), "librdkafka-flush");
-    assert_sync_loop(&run, &topic);
-    assert_keyed_in_order(&read_back(&broker, &topic), 15);
+    assert_sync_listing_writes_fifteen_in_order(
+        env!("CARGO_BIN_EXE_librdkafka_flush"),
+        "librdkafka-flush",
+    );
 }
 
 #[test]
