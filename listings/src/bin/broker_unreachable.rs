@@ -1,7 +1,8 @@
 // Broker unreachable: writing to an address where nothing listens, and
 // printing what send, poll, flush and the delivery reports say, and when.
+use std::collections::BTreeMap;
 use std::net::TcpListener;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use rdkafka::config::ClientConfig;
@@ -12,17 +13,17 @@ use serde_json::json;
 
 // ANCHOR: context
 /// Prints each delivery report and the first client error, each with the
-/// time since the producer was created.
+/// time since the producer was created, and counts the client errors by kind.
 struct Timeline {
     created: Instant,
-    client_errors: AtomicUsize,
+    client_errors: Mutex<BTreeMap<String, usize>>,
 }
 
 impl Timeline {
     fn new() -> Timeline {
         Timeline {
             created: Instant::now(),
-            client_errors: AtomicUsize::new(0),
+            client_errors: Mutex::new(BTreeMap::new()),
         }
     }
 
@@ -36,9 +37,12 @@ impl ClientContext for Timeline {
     // Errors that concern the client as a whole, not one message. The
     // default implementation logs them through the `log` crate.
     fn error(&self, error: KafkaError, reason: &str) {
-        if self.client_errors.fetch_add(1, Ordering::SeqCst) == 0 {
+        let mut counts = self.client_errors.lock().unwrap();
+        if counts.is_empty() {
             self.print(&format!("client error: {error}: {reason}"));
         }
+        let kind = error.rdkafka_error_code().map(|code| format!("{code:?}"));
+        *counts.entry(kind.unwrap_or_default()).or_default() += 1;
     }
 }
 
@@ -79,10 +83,10 @@ fn main() -> anyhow::Result<()> {
     timeline.print("poll(0) returned");
     let flushed = producer.flush(Duration::from_secs(10));
     timeline.print(&format!("flush returned {flushed:?}"));
-    println!(
-        "client errors reported: {}",
-        timeline.client_errors.load(Ordering::SeqCst)
-    );
+    // rdkafka 0.39's BaseProducer calls `error` twice for each error event.
+    for (kind, calls) in timeline.client_errors.lock().unwrap().iter() {
+        println!("client error calls: {kind} × {calls}");
+    }
     // ANCHOR_END: calls
     Ok(())
 }
