@@ -1,7 +1,7 @@
 // The benchmark of "Measure it yourself", run quickly: every strategy at
 // 15 and 1,000 messages, each run checked by the benchmark itself. Times
 // are not asserted; that every message arrived is.
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::process::Command;
 
 use bench::measure::plan;
@@ -90,4 +90,36 @@ fn bench_help_lists_every_strategy() {
         assert!(stdout.contains(&row), "--help lacks {row:?}:\n{stdout}");
     }
     assert!(stdout.contains("--keep-topics"), "{stdout}");
+}
+
+#[test]
+#[cfg_attr(
+    not(real_kafka),
+    ignore = "needs a real Kafka: the embedded broker the benchmark starts is gone when it exits"
+)]
+fn quick_bench_topics_hold_what_it_wrote() {
+    let output = run(
+        &["--quick", "--json", "--keep-topics"],
+        &listings::unique_name("test-bench-kept"),
+    );
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "bench failed:\n{stdout}");
+    // Per topic, what the benchmark says it wrote: each measured run, its
+    // messages and one warm-up message per partition.
+    let mut expected: BTreeMap<String, i64> = BTreeMap::new();
+    for line in stdout.lines() {
+        let line: Value = serde_json::from_str(line).unwrap();
+        let (Some(runs), Some(topic)) = (line["runs"].as_i64(), line["topic"].as_str()) else {
+            continue;
+        };
+        let messages = line["messages"].as_i64().unwrap();
+        *expected.entry(topic.to_string()).or_default() +=
+            runs * (messages + i64::from(listings::PARTITIONS));
+    }
+    assert_eq!(expected.len(), strategies::ALL.len(), "{stdout}");
+    // What the topics hold, counted here.
+    let broker = listings::Broker::from_env().unwrap();
+    for (topic, written) in &expected {
+        assert_eq!(broker.messages_written(topic).unwrap(), *written, "{topic}");
+    }
 }

@@ -78,6 +78,7 @@ fn idempotent_writes_survive_a_broker_killed_and_restarted() {
     });
     let deadline = Instant::now() + Duration::from_secs(240);
     let mut output = Vec::new();
+    let mut kills_and_restarts = 0;
     loop {
         let timeout = deadline.saturating_duration_since(Instant::now());
         let line = match received.recv_timeout(timeout) {
@@ -93,14 +94,21 @@ fn idempotent_writes_survive_a_broker_killed_and_restarted() {
         if line.ends_with(": 2000 of 10000 sent") {
             assert!(launcher("kill"), "could not kill the broker");
             assert!(
+                !launcher("status"),
+                "the broker still answers after kill -9"
+            );
+            assert!(
                 launcher("restart-after-kill"),
                 "could not restart the broker"
             );
+            kills_and_restarts += 1;
         }
         output.push(line);
     }
     let status = child.wait().unwrap();
     assert!(status.success(), "idempotent_writes failed: {output:#?}");
+    // One kill and one restart in each of the two runs, idempotence off and on.
+    assert_eq!(kills_and_restarts, 2, "{output:#?}");
 
     let summary = |label: &str| -> Vec<&String> {
         let prefix = format!("idempotence {label}: ");

@@ -40,13 +40,15 @@ fn main() -> anyhow::Result<()> {
 
     // ANCHOR: loop
     for n in 0..15 {
+        // Messages that come one at a time, as from a sensor every 20 ms.
+        if n > 0 {
+            thread::sleep(Duration::from_millis(20));
+        }
         let value = json!({ "count": n }).to_string();
         println!("Producing record: {value}");
         producer
             .send(BaseRecord::<(), _>::to(&topic).payload(&value))
             .map_err(|(err, _record)| err)?;
-        // Messages that come one at a time, as from a sensor every 20 ms.
-        thread::sleep(Duration::from_millis(20));
     }
     // Still needed: the last messages may be in flight.
     producer.flush(Duration::from_secs(10))?;
