@@ -254,6 +254,8 @@ fn run_one(
         ("round_trip_us", json!(round_trip_us)),
         ("synchronous", json!(strategy.synchronous)),
         ("replaces", json!(strategy.replaces)),
+        ("librdkafka", json!(rdkafka::util::get_rdkafka_version().1)),
+        ("topic", json!(target.topic)),
     ];
     Ok(Measured {
         extra: extra.into_iter().map(|(k, v)| (k.to_string(), v)).collect(),

@@ -34,6 +34,7 @@ pub fn measure(
     runs: usize,
 ) -> anyhow::Result<Measured> {
     let mut seconds = Vec::with_capacity(runs);
+    let mut cpu_seconds = Vec::with_capacity(runs);
     let mut latencies = Vec::new();
     // Each run writes one warm-up message to each partition first.
     let partitions = i64::from(listings::PARTITIONS);
@@ -48,6 +49,7 @@ pub fn measure(
             target.progress.inc(n as u64);
         }
         seconds.push(outcome.elapsed.as_secs_f64());
+        cpu_seconds.push(outcome.cpu.as_secs_f64());
         latencies.extend(outcome.latencies);
     }
     let config = target
@@ -59,6 +61,7 @@ pub fn measure(
     Ok(Measured {
         runs,
         seconds: report::median(&seconds),
+        cpu_seconds: Some(report::median(&cpu_seconds)),
         p50_us: report::percentile_us(&latencies, 50.0),
         p99_us: report::percentile_us(&latencies, 99.0),
         config,

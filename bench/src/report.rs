@@ -27,6 +27,9 @@ pub struct Measured {
     pub runs: usize,
     /// The median run, from the first send until every message was answered for.
     pub seconds: f64,
+    /// The median of the process's CPU time (user and system) over the same
+    /// span; none where the program could not measure it.
+    pub cpu_seconds: Option<f64>,
     /// Per message, from its send to its report, over every run: only for
     /// the strategies that wait for each message.
     pub p50_us: Option<f64>,
@@ -87,6 +90,9 @@ impl Row {
             Ok(m) => {
                 object.insert("runs".into(), json!(m.runs));
                 object.insert("seconds".into(), json!(m.seconds));
+                if let Some(cpu) = m.cpu_seconds {
+                    object.insert("cpu_seconds".into(), json!(cpu));
+                }
                 object.insert(
                     "msgs_per_sec".into(),
                     json!(round(m.msgs_per_sec(self.messages), 1)),
@@ -129,6 +135,7 @@ impl Row {
                     "broker",
                     "runs",
                     "seconds",
+                    "cpu_seconds",
                     "msgs_per_sec",
                     "p50_us",
                     "p99_us",
@@ -142,6 +149,7 @@ impl Row {
                 Ok(Measured {
                     runs: number("runs").unwrap_or(1.0) as usize,
                     seconds: number("seconds").context("no \"seconds\"")?,
+                    cpu_seconds: number("cpu_seconds"),
                     p50_us: number("p50_us"),
                     p99_us: number("p99_us"),
                     config: text("config").unwrap_or_default(),
@@ -222,22 +230,23 @@ pub fn one_line(row: &Row) -> String {
 /// The rows as a Markdown table.
 pub fn markdown(rows: &[Row]) -> String {
     let mut out = String::new();
-    out.push_str("| messages | strategy | time (median) | messages/s | p50 per message | p99 per message | runs |\n");
-    out.push_str("|---:|---|---:|---:|---:|---:|---:|\n");
+    out.push_str("| messages | strategy | time (median) | CPU time (median) | messages/s | p50 per message | p99 per message | runs |\n");
+    out.push_str("|---:|---|---:|---:|---:|---:|---:|---:|\n");
     for row in rows {
         let _ = match &row.result {
             Err(reason) => writeln!(
                 out,
-                "| {} | {} | {reason} | | | | |",
+                "| {} | {} | {reason} | | | | | |",
                 thousands(row.messages as f64),
                 row.label()
             ),
             Ok(m) => writeln!(
                 out,
-                "| {} | {} | {} | {} | {} | {} | {} |",
+                "| {} | {} | {} | {} | {} | {} | {} | {} |",
                 thousands(row.messages as f64),
                 row.label(),
                 listings::format_duration(Duration::from_secs_f64(m.seconds)),
+                micros(m.cpu_seconds.map(|s| s * 1e6)),
                 thousands(m.msgs_per_sec(row.messages)),
                 micros(m.p50_us),
                 micros(m.p99_us),

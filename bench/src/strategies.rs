@@ -7,6 +7,7 @@ use std::sync::{mpsc, Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, ensure, Context as _};
+use cpu_time::ProcessTime;
 use indicatif::ProgressBar;
 use rdkafka::client::Client;
 use rdkafka::config::ClientConfig;
@@ -145,6 +146,15 @@ pub const ALL: &[Strategy] = &[
         run: native_flush_each,
     },
     Strategy {
+        name: "prompt_flush_each",
+        summary: "ThreadedProducer, flush(0) until done (safe, spins then naps) after each message",
+        synchronous: true,
+        cost: Cost::RoundTripEach,
+        settings: &[],
+        replaces: &["flush_each"],
+        run: prompt_flush_each,
+    },
+    Strategy {
         name: "poll_then_drain",
         summary: "poll(0) after each, then poll 1 ms at a time until none is left",
         synchronous: false,
@@ -170,6 +180,15 @@ pub const ALL: &[Strategy] = &[
         settings: &[],
         replaces: &["flush_once", "poll_then_flush"],
         run: native_flush,
+    },
+    Strategy {
+        name: "prompt_flush",
+        summary: "ThreadedProducer, then flush(0) until done (safe, spins then naps)",
+        synchronous: false,
+        cost: Cost::Batched,
+        settings: &[],
+        replaces: &["flush_once", "poll_then_flush"],
+        run: prompt_flush,
     },
     Strategy {
         name: "future_all_in_flight",
@@ -289,15 +308,15 @@ impl Target<'_> {
         Ok((producer, reports))
     }
 
-    /// A `ThreadedProducer` with a `Tally`, warmed up and flushed with
-    /// librdkafka's own flush, for the two `native_flush` strategies.
-    fn native_producer(&self) -> anyhow::Result<(ThreadedProducer<Tally>, Tally)> {
+    /// A `ThreadedProducer` with a `Tally`, warmed up, for the strategies
+    /// that flush a `ThreadedProducer`.
+    fn counting_threaded_producer(&self) -> anyhow::Result<(ThreadedProducer<Tally>, Tally)> {
         let tally = Tally::default();
         let producer: ThreadedProducer<Tally> = self.config().create_with_context(tally.clone())?;
         let partitions = self.warm_up(producer.client(), |partition| {
             send_threaded(&producer, self.warm_up_record(partition))
         })?;
-        flush_now(&producer, TIMEOUT)?;
+        flush_promptly(&producer, TIMEOUT)?;
         tally.warmed_up(partitions)?;
         Ok((producer, tally))
     }
@@ -319,11 +338,31 @@ fn drain<C: ProducerContext>(producer: &BaseProducer<C>) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Wall time, and the CPU time of the whole process (user and system, every
+/// thread, librdkafka's included), since `start`: so that a strategy that
+/// spins and one that sleeps are compared honestly.
+#[derive(Clone, Copy)]
+pub struct Clock {
+    wall: Instant,
+    cpu: ProcessTime,
+}
+
+impl Clock {
+    pub fn start() -> Clock {
+        Clock {
+            wall: Instant::now(),
+            cpu: ProcessTime::now(),
+        }
+    }
+}
+
 /// What one run of a strategy did.
 #[derive(Debug, Default)]
 pub struct Outcome {
     /// From the first send until the last message was answered for.
     pub elapsed: Duration,
+    /// The process's CPU time over the same span.
+    pub cpu: Duration,
     /// Delivery reports that said "stored".
     pub delivered: usize,
     /// Delivery reports that said "failed", and the first such error.
@@ -402,9 +441,10 @@ impl Tally {
         }
     }
 
-    fn outcome(&self, elapsed: Duration, latencies: Vec<Duration>) -> Outcome {
+    fn outcome(&self, clock: Clock, latencies: Vec<Duration>) -> Outcome {
         Outcome {
-            elapsed,
+            elapsed: clock.wall.elapsed(),
+            cpu: clock.cpu.elapsed(),
             delivered: self.delivered.load(Ordering::SeqCst),
             failed: self.failed.load(Ordering::SeqCst),
             first_error: self.first_error.lock().unwrap().clone(),
@@ -482,7 +522,7 @@ fn flush_each(target: &Target<'_>, n: usize) -> anyhow::Result<Outcome> {
     let tally = Tally::default();
     let producer = target.base_producer(&tally)?;
     let mut latencies = Vec::with_capacity(n);
-    let started = Instant::now();
+    let clock = Clock::start();
     for i in 0..n {
         let sent = Instant::now();
         send(
@@ -493,7 +533,7 @@ fn flush_each(target: &Target<'_>, n: usize) -> anyhow::Result<Outcome> {
         latencies.push(sent.elapsed());
         target.progress.inc(1);
     }
-    Ok(tally.outcome(started.elapsed(), latencies))
+    Ok(tally.outcome(clock, latencies))
 }
 
 // The notebook's second loop: queue everything, flush once.
@@ -508,7 +548,7 @@ fn delivery_callback(target: &Target<'_>, n: usize) -> anyhow::Result<Outcome> {
 
 fn send_all_then_flush(target: &Target<'_>, n: usize, tally: Tally) -> anyhow::Result<Outcome> {
     let producer = target.base_producer(&tally)?;
-    let started = Instant::now();
+    let clock = Clock::start();
     for i in 0..n {
         send(
             &producer,
@@ -516,7 +556,7 @@ fn send_all_then_flush(target: &Target<'_>, n: usize, tally: Tally) -> anyhow::R
         )?;
     }
     producer.flush(TIMEOUT)?;
-    Ok(tally.outcome(started.elapsed(), Vec::new()))
+    Ok(tally.outcome(clock, Vec::new()))
 }
 
 // The notebook's asynchronous loop: no key, poll(0) after each send; then
@@ -540,7 +580,7 @@ fn poll_each_then(
 ) -> anyhow::Result<Outcome> {
     let tally = Tally::default();
     let producer = target.base_producer(&tally)?;
-    let started = Instant::now();
+    let clock = Clock::start();
     for i in 0..n {
         send(
             &producer,
@@ -549,7 +589,7 @@ fn poll_each_then(
         producer.poll(Duration::ZERO);
     }
     finish(&producer)?;
-    Ok(tally.outcome(started.elapsed(), Vec::new()))
+    Ok(tally.outcome(clock, Vec::new()))
 }
 
 // The synchronous write the book recommends: await each message's future.
@@ -557,7 +597,7 @@ fn send_and_wait(target: &Target<'_>, n: usize) -> anyhow::Result<Outcome> {
     let producer = target.future_producer()?;
     target.runtime.block_on(async {
         let mut outcome = Outcome::default();
-        let started = Instant::now();
+        let clock = Clock::start();
         for i in 0..n {
             let sent = Instant::now();
             let payload = value(i);
@@ -569,7 +609,7 @@ fn send_and_wait(target: &Target<'_>, n: usize) -> anyhow::Result<Outcome> {
             outcome.latencies.push(sent.elapsed());
             target.progress.inc(1);
         }
-        outcome.elapsed = started.elapsed();
+        outcome.stop(clock);
         Ok(outcome)
     })
 }
@@ -600,7 +640,7 @@ impl ProducerContext for Channel {
 fn threaded_channel(target: &Target<'_>, n: usize) -> anyhow::Result<Outcome> {
     let (producer, reports) = target.threaded_producer()?;
     let mut outcome = Outcome::default();
-    let started = Instant::now();
+    let clock = Clock::start();
     for i in 0..n {
         let sent = Instant::now();
         producer
@@ -616,7 +656,7 @@ fn threaded_channel(target: &Target<'_>, n: usize) -> anyhow::Result<Outcome> {
         outcome.latencies.push(sent.elapsed());
         target.progress.inc(1);
     }
-    outcome.elapsed = started.elapsed();
+    outcome.stop(clock);
     Ok(outcome)
 }
 
@@ -626,7 +666,7 @@ fn threaded_channel(target: &Target<'_>, n: usize) -> anyhow::Result<Outcome> {
 fn threaded_all_in_flight(target: &Target<'_>, n: usize) -> anyhow::Result<Outcome> {
     let (producer, reports) = target.threaded_producer()?;
     let mut outcome = Outcome::default();
-    let started = Instant::now();
+    let clock = Clock::start();
     let mut answered = 0;
     for i in 0..n {
         send_threaded(
@@ -647,7 +687,7 @@ fn threaded_all_in_flight(target: &Target<'_>, n: usize) -> anyhow::Result<Outco
         );
         answered += 1;
     }
-    outcome.elapsed = started.elapsed();
+    outcome.stop(clock);
     Ok(outcome)
 }
 
@@ -657,7 +697,7 @@ fn future_all_in_flight(target: &Target<'_>, n: usize) -> anyhow::Result<Outcome
     let producer = target.future_producer()?;
     target.runtime.block_on(async {
         let mut outcome = Outcome::default();
-        let started = Instant::now();
+        let clock = Clock::start();
         let mut deliveries = Vec::with_capacity(n);
         for i in 0..n {
             let payload = value(i);
@@ -681,7 +721,7 @@ fn future_all_in_flight(target: &Target<'_>, n: usize) -> anyhow::Result<Outcome
                 Err((err, _msg)) => outcome.fail(err),
             }
         }
-        outcome.elapsed = started.elapsed();
+        outcome.stop(clock);
         Ok(outcome)
     })
 }
@@ -693,42 +733,81 @@ fn future_all_in_flight(target: &Target<'_>, n: usize) -> anyhow::Result<Outcome
 mod librdkafka_flush;
 use librdkafka_flush::flush_now;
 
+// The safe flush, as the listing `flush_promptly` teaches it.
+#[allow(dead_code)]
+#[path = "../../listings/src/bin/flush_promptly.rs"]
+mod flush_promptly;
+use flush_promptly::flush_promptly;
+
 // The notebook's first loop as Python runs it: send, then librdkafka's
 // flush after every message, with linger.ms left at 5 ms (the flush cuts
 // it short).
 fn native_flush_each(target: &Target<'_>, n: usize) -> anyhow::Result<Outcome> {
-    let (producer, tally) = target.native_producer()?;
+    flush_after_each(target, n, flush_now)
+}
+
+// The same loop with the safe flush.
+fn prompt_flush_each(target: &Target<'_>, n: usize) -> anyhow::Result<Outcome> {
+    flush_after_each(target, n, flush_promptly)
+}
+
+// The notebook's second loop as Python runs it: queue everything, with
+// linger.ms left at 5 ms, then librdkafka's flush.
+fn native_flush(target: &Target<'_>, n: usize) -> anyhow::Result<Outcome> {
+    flush_after_all(target, n, flush_now)
+}
+
+// The same loop with the safe flush.
+fn prompt_flush(target: &Target<'_>, n: usize) -> anyhow::Result<Outcome> {
+    flush_after_all(target, n, flush_promptly)
+}
+
+/// A flush that waits for every report on a `ThreadedProducer`.
+type ThreadedFlush = fn(&ThreadedProducer<Tally>, Duration) -> rdkafka::error::KafkaResult<()>;
+
+/// Sends `n` keyed messages, each followed by `flush`.
+fn flush_after_each(
+    target: &Target<'_>,
+    n: usize,
+    flush: ThreadedFlush,
+) -> anyhow::Result<Outcome> {
+    let (producer, tally) = target.counting_threaded_producer()?;
     let mut latencies = Vec::with_capacity(n);
-    let started = Instant::now();
+    let clock = Clock::start();
     for i in 0..n {
         let sent = Instant::now();
         send_threaded(
             &producer,
             BaseRecord::to(target.topic).key(KEY).payload(&value(i)),
         )?;
-        flush_now(&producer, TIMEOUT)?;
+        flush(&producer, TIMEOUT)?;
         latencies.push(sent.elapsed());
         target.progress.inc(1);
     }
-    Ok(tally.outcome(started.elapsed(), latencies))
+    Ok(tally.outcome(clock, latencies))
 }
 
-// The notebook's second loop as Python runs it: queue everything, with
-// linger.ms left at 5 ms, then librdkafka's flush.
-fn native_flush(target: &Target<'_>, n: usize) -> anyhow::Result<Outcome> {
-    let (producer, tally) = target.native_producer()?;
-    let started = Instant::now();
+/// Sends `n` keyed messages, then calls `flush` once.
+fn flush_after_all(target: &Target<'_>, n: usize, flush: ThreadedFlush) -> anyhow::Result<Outcome> {
+    let (producer, tally) = target.counting_threaded_producer()?;
+    let clock = Clock::start();
     for i in 0..n {
         send_threaded(
             &producer,
             BaseRecord::to(target.topic).key(KEY).payload(&value(i)),
         )?;
     }
-    flush_now(&producer, TIMEOUT)?;
-    Ok(tally.outcome(started.elapsed(), Vec::new()))
+    flush(&producer, TIMEOUT)?;
+    Ok(tally.outcome(clock, Vec::new()))
 }
 
 impl Outcome {
+    /// The run ends now: its wall and CPU time since `clock` started.
+    fn stop(&mut self, clock: Clock) {
+        self.elapsed = clock.wall.elapsed();
+        self.cpu = clock.cpu.elapsed();
+    }
+
     fn fail(&mut self, err: KafkaError) {
         self.failed += 1;
         self.first_error.get_or_insert_with(|| err.to_string());

@@ -164,6 +164,14 @@ fn librdkafka_flush_waits_for_all_fifteen() {
 }
 
 #[test]
+fn flush_promptly_waits_for_all_fifteen() {
+    assert_sync_listing_writes_fifteen_in_order(
+        env!("CARGO_BIN_EXE_flush_promptly"),
+        "flush-promptly",
+    );
+}
+
+#[test]
 fn send_and_wait_reports_each_offset_before_the_next_send() {
     let (broker, topic, run) = run_fresh_ok(env!("CARGO_BIN_EXE_send_and_wait"), "send-and-wait");
     assert_sync_loop(&run, &topic);
@@ -317,9 +325,9 @@ fn the_notebook_runs_every_chapter_in_order() {
         positions.windows(2).all(|w| w[0] < w[1]),
         "not in the book's order: {names:?}"
     );
-    // 15 messages from each of 9 writing listings (the purged round of
+    // 15 messages from each of 10 writing listings (the purged round of
     // drop_without_flush writes none), and 6 from keys.
-    assert_eq!(read_back(&broker, &topic).len(), 15 * 9 + 6);
+    assert_eq!(read_back(&broker, &topic).len(), 15 * 10 + 6);
 }
 
 #[test]

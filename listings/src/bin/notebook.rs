@@ -29,6 +29,7 @@ chapters! {
     flush_each: "Synchronous writes: flush after each message",
     flush_once: "Synchronous writes: flush once",
     librdkafka_flush: "Synchronous writes: librdkafka's flush",
+    flush_promptly: "Synchronous writes: flush promptly, without unsafe",
     send_and_wait: "Synchronous writes: send and wait",
     delivery_reports: "Delivery reports",
     poll_async: "Asynchronous writes",
