@@ -10,8 +10,13 @@ Prints one JSON object per line, in the format of the Rust benchmark
 can put both in one table: `bench --compare FILE`.
 
 The broker is KAFKA_BOOTSTRAP_SERVERS. Without it, every producer starts its
-own embedded broker, librdkafka's mock cluster ("test.mock.num.brokers"), the
-same code the Rust listings use for theirs.
+own embedded broker, librdkafka's mock cluster ("test.mock.num.brokers"),
+from the librdkafka that confluent-kafka bundles (each JSON line names it),
+not the one the Rust listings build.
+
+Beside each wall time it reports the process's CPU time (user and system,
+every thread, librdkafka's included) over the same span, as the Rust
+benchmark does.
 
 The loops are the notebook's, minus the print() of every message (the Rust
 benchmark does not print either). Each producer gets a delivery callback that
@@ -165,15 +170,17 @@ def main():
         for n in counts:
             for name, loop, synchronous in chosen:
                 topic = topics[name]
-                seconds, latencies = [], []
+                seconds, cpu_seconds, latencies = [], [], []
                 for run in range(1, args.runs + 1):
                     tally = Tally()
                     p = Producer({**config, "on_delivery": tally})
                     warm_up(p, topic, tally)
                     before = 0 if embedded else high_watermarks(consumer, topic)
                     started = time.perf_counter()
+                    cpu_started = time.process_time()
                     loop(p, topic, n, latencies)
                     elapsed = time.perf_counter() - started
+                    cpu = time.process_time() - cpu_started
                     left = p.flush(TIMEOUT)
                     grown = n if embedded else high_watermarks(consumer, topic) - before
                     if tally.failed or tally.delivered != n or left or grown != n:
@@ -184,6 +191,7 @@ def main():
                         failed = True
                         return 1
                     seconds.append(elapsed)
+                    cpu_seconds.append(cpu)
                     del p
                 median = statistics.median(seconds)
                 line = {
@@ -193,6 +201,9 @@ def main():
                     "broker": "embedded" if embedded else "kafka",
                     "runs": args.runs,
                     "seconds": median,
+                    "seconds_min": min(seconds),
+                    "seconds_max": max(seconds),
+                    "cpu_seconds": statistics.median(cpu_seconds),
                     "msgs_per_sec": round(n / median, 1),
                 }
                 if synchronous:

@@ -143,7 +143,7 @@ fn main() -> anyhow::Result<()> {
     let order: Vec<&str> = strategies::ALL
         .iter()
         .map(|s| s.name)
-        .chain(["perf_test"])
+        .chain(["perf_test", "perf_test_tuned"])
         .collect();
     report::sort(&mut rows, &order);
     write_results(&bench, &options, &rows)

@@ -61,6 +61,10 @@ pub fn measure(
     Ok(Measured {
         runs,
         seconds: report::median(&seconds),
+        seconds_range: (
+            seconds.iter().copied().fold(f64::INFINITY, f64::min),
+            seconds.iter().copied().fold(0.0, f64::max),
+        ),
         cpu_seconds: Some(report::median(&cpu_seconds)),
         p50_us: report::percentile_us(&latencies, 50.0),
         p99_us: report::percentile_us(&latencies, 99.0),

@@ -27,6 +27,8 @@ pub struct Measured {
     pub runs: usize,
     /// The median run, from the first send until every message was answered for.
     pub seconds: f64,
+    /// The fastest and the slowest run.
+    pub seconds_range: (f64, f64),
     /// The median of the process's CPU time (user and system) over the same
     /// span; none where the program could not measure it.
     pub cpu_seconds: Option<f64>,
@@ -90,6 +92,8 @@ impl Row {
             Ok(m) => {
                 object.insert("runs".into(), json!(m.runs));
                 object.insert("seconds".into(), json!(m.seconds));
+                object.insert("seconds_min".into(), json!(m.seconds_range.0));
+                object.insert("seconds_max".into(), json!(m.seconds_range.1));
                 if let Some(cpu) = m.cpu_seconds {
                     object.insert("cpu_seconds".into(), json!(cpu));
                 }
@@ -135,6 +139,8 @@ impl Row {
                     "broker",
                     "runs",
                     "seconds",
+                    "seconds_min",
+                    "seconds_max",
                     "cpu_seconds",
                     "msgs_per_sec",
                     "p50_us",
@@ -149,6 +155,14 @@ impl Row {
                 Ok(Measured {
                     runs: number("runs").unwrap_or(1.0) as usize,
                     seconds: number("seconds").context("no \"seconds\"")?,
+                    seconds_range: (
+                        number("seconds_min")
+                            .or(number("seconds"))
+                            .unwrap_or_default(),
+                        number("seconds_max")
+                            .or(number("seconds"))
+                            .unwrap_or_default(),
+                    ),
                     cpu_seconds: number("cpu_seconds"),
                     p50_us: number("p50_us"),
                     p99_us: number("p99_us"),
@@ -172,6 +186,9 @@ impl Row {
             "rust" => self.strategy.clone(),
             "python" => format!("{} (Python notebook)", self.strategy),
             "java" if self.strategy == "perf_test" => "kafka-producer-perf-test (Java)".into(),
+            "java" if self.strategy == "perf_test_tuned" => {
+                "kafka-producer-perf-test, tuned (Java)".into()
+            }
             client => format!("{} ({client})", self.strategy),
         }
     }
@@ -227,10 +244,21 @@ pub fn one_line(row: &Row) -> String {
     }
 }
 
+/// The median time, and the fastest and slowest run when there were several.
+fn time_and_range(m: &Measured) -> String {
+    let time = |s: f64| listings::format_duration(Duration::from_secs_f64(s));
+    if m.runs > 1 {
+        let (fastest, slowest) = m.seconds_range;
+        format!("{} ({}–{})", time(m.seconds), time(fastest), time(slowest))
+    } else {
+        time(m.seconds)
+    }
+}
+
 /// The rows as a Markdown table.
 pub fn markdown(rows: &[Row]) -> String {
     let mut out = String::new();
-    out.push_str("| messages | strategy | time (median) | CPU time (median) | messages/s | p50 per message | p99 per message | runs |\n");
+    out.push_str("| messages | strategy | time: median (range) | CPU time (median) | messages/s | p50 per message | p99 per message | runs |\n");
     out.push_str("|---:|---|---:|---:|---:|---:|---:|---:|\n");
     for row in rows {
         let _ = match &row.result {
@@ -245,7 +273,7 @@ pub fn markdown(rows: &[Row]) -> String {
                 "| {} | {} | {} | {} | {} | {} | {} | {} |",
                 thousands(row.messages as f64),
                 row.label(),
-                listings::format_duration(Duration::from_secs_f64(m.seconds)),
+                time_and_range(m),
                 micros(m.cpu_seconds.map(|s| s * 1e6)),
                 thousands(m.msgs_per_sec(row.messages)),
                 micros(m.p50_us),

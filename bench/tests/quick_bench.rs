@@ -54,7 +54,13 @@ fn quick_bench_delivers_every_message() {
         assert!(line.get("skipped").is_none(), "{line}");
         assert_eq!(line["verified"], true, "{line}");
         assert_eq!(line["delivered"].as_u64(), Some(messages), "{line}");
-        assert!(line["seconds"].as_f64().unwrap() > 0.0, "{line}");
+        let seconds = line["seconds"].as_f64().unwrap();
+        assert!(seconds > 0.0, "{line}");
+        assert!(line["seconds_min"].as_f64().unwrap() <= seconds, "{line}");
+        assert!(line["seconds_max"].as_f64().unwrap() >= seconds, "{line}");
+        // CPU time beside every wall time: librdkafka's threads work in
+        // every run, so it is never zero.
+        assert!(line["cpu_seconds"].as_f64().unwrap() > 0.0, "{line}");
         assert!(line["msgs_per_sec"].as_f64().unwrap() > 0.0, "{line}");
         // Per-message latencies only where the strategy waits for each message.
         assert_eq!(line.get("p50_us").is_some(), strategy.synchronous, "{line}");
