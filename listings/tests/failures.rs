@@ -386,8 +386,7 @@ fn assert_each_once_in_key_order(records: &[Record], n: usize) {
 
 #[test]
 fn a_ready_producer_keeps_keyless_messages_on_one_partition() {
-    let (broker, topic, run) =
-        run_fresh_ok(env!("CARGO_BIN_EXE_sticky_partitioning"), "sticky");
+    let (broker, topic, run) = run_fresh_ok(env!("CARGO_BIN_EXE_sticky_partitioning"), "sticky");
     let lines: Vec<&str> = run.stdout.lines().collect();
     assert_eq!(lines.len(), 2, "{}", run.stdout);
     // The fresh round: spread or not, as the race between two of
