@@ -12,7 +12,6 @@ use clap::Parser;
 use indicatif::{ProgressBar, ProgressStyle};
 use rdkafka::admin::{AdminClient, AdminOptions};
 use rdkafka::client::DefaultClientContext;
-use rdkafka::consumer::BaseConsumer;
 use serde_json::json;
 
 /// Writes {"count": n} messages with every strategy of the book and reports
@@ -114,8 +113,8 @@ struct Bench {
     topics: BTreeMap<&'static str, String>,
     runtime: tokio::runtime::Runtime,
     progress: ProgressBar,
-    /// One round trip: the median of 21 metadata requests.
-    round_trip: Duration,
+    /// One round trip: 21 metadata requests, timed here and by librdkafka.
+    round_trip: strategies::RoundTrip,
 }
 
 impl Bench {
@@ -162,12 +161,12 @@ fn prepare(options: &Options) -> anyhow::Result<Bench> {
         topics.insert(strategy.name, topic);
     }
     let first_topic = topics.values().next().context("no strategy to run")?;
-    let consumer: BaseConsumer = broker.config().create()?;
-    let (rtt_min, round_trip) = strategies::round_trip(&consumer, first_topic, 21)?;
+    let round_trip = strategies::round_trip(&broker, first_topic, 21)?;
     eprintln!(
-        "round trip (metadata request): fastest {}, median {}",
-        listings::format_duration(rtt_min),
-        listings::format_duration(round_trip)
+        "round trip (metadata request): fastest {}, median {}; librdkafka's rtt p50 {}",
+        listings::format_duration(round_trip.fastest),
+        listings::format_duration(round_trip.median),
+        listings::format_duration(round_trip.librdkafka_p50),
     );
     let messages: u64 = options
         .strategies()
@@ -247,11 +246,15 @@ fn run_one(
         progress: &bench.progress,
     };
     let measured = measure(strategy, &target, &bench.broker, n, runs)?;
-    let round_trip_us = (bench.round_trip.as_secs_f64() * 1e7).round() / 10.0;
+    let micros = |d: Duration| (d.as_secs_f64() * 1e7).round() / 10.0;
     let extra = [
         ("verified", json!(true)),
         ("delivered", json!(n)),
-        ("round_trip_us", json!(round_trip_us)),
+        ("round_trip_us", json!(micros(bench.round_trip.median))),
+        (
+            "librdkafka_rtt_p50_us",
+            json!(micros(bench.round_trip.librdkafka_p50)),
+        ),
         ("synchronous", json!(strategy.synchronous)),
         ("replaces", json!(strategy.replaces)),
         ("librdkafka", json!(rdkafka::util::get_rdkafka_version().1)),
@@ -281,9 +284,11 @@ fn write_results(bench: &Bench, options: &Options, rows: &[Row]) -> anyhow::Resu
         format!("Apache Kafka at {}", bench.broker.bootstrap_servers())
     };
     let table = format!(
-        "{}\nBroker: {where_}. One round trip, as the median of 21 metadata requests: {}.\n",
+        "{}\nBroker: {where_}. One round trip, as the median of 21 metadata requests: {} \
+         (librdkafka's own rtt of them, p50: {}).\n",
         report::markdown(rows),
-        listings::format_duration(bench.round_trip)
+        listings::format_duration(bench.round_trip.median),
+        listings::format_duration(bench.round_trip.librdkafka_p50),
     );
     if !options.json {
         print!("{table}");

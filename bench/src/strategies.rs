@@ -11,13 +11,14 @@ use cpu_time::ProcessTime;
 use indicatif::ProgressBar;
 use rdkafka::client::Client;
 use rdkafka::config::ClientConfig;
-use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::consumer::{BaseConsumer, Consumer, ConsumerContext};
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::message::{Message, ToBytes};
 use rdkafka::producer::{
     BaseProducer, BaseRecord, DeliveryResult, FutureProducer, FutureRecord, Producer,
     ProducerContext, ThreadedProducer,
 };
+use rdkafka::statistics::Statistics;
 use rdkafka::ClientContext;
 
 /// The notebook's key, for the loops that set one.
@@ -821,13 +822,39 @@ impl Outcome {
     }
 }
 
-/// How long a metadata request takes, the smallest and the median of
-/// `count`: an estimate of one round trip to the broker.
+/// One round trip to the broker, estimated two ways.
+pub struct RoundTrip {
+    /// Timed around `count` metadata requests: the fastest and the median.
+    pub fastest: Duration,
+    pub median: Duration,
+    /// librdkafka's own measure of the same requests, from sending each to
+    /// receiving its response: the median (p50) of its `rtt` statistics.
+    pub librdkafka_p50: Duration,
+}
+
+/// Keeps the latest statistics report.
+#[derive(Default)]
+struct LatestReport(Mutex<Option<Statistics>>);
+
+impl ClientContext for LatestReport {
+    fn stats(&self, report: Statistics) {
+        *self.0.lock().unwrap() = Some(report);
+    }
+}
+
+impl ConsumerContext for LatestReport {}
+
+/// Times `count` metadata requests for `topic`, and reads librdkafka's own
+/// round-trip times of them from its statistics.
 pub fn round_trip(
-    consumer: &BaseConsumer,
+    broker: &listings::Broker,
     topic: &str,
     count: usize,
-) -> anyhow::Result<(Duration, Duration)> {
+) -> anyhow::Result<RoundTrip> {
+    let consumer: BaseConsumer<LatestReport> = broker
+        .config()
+        .set("statistics.interval.ms", "50")
+        .create_with_context(LatestReport::default())?;
     let mut times = Vec::with_capacity(count);
     for _ in 0..count.max(1) {
         let started = Instant::now();
@@ -835,5 +862,31 @@ pub fn round_trip(
         times.push(started.elapsed());
     }
     times.sort();
-    Ok((times[0], times[times.len() / 2]))
+    // The next report covers the requests just made; `poll` serves it.
+    *consumer.context().0.lock().unwrap() = None;
+    let deadline = Instant::now() + TIMEOUT;
+    let librdkafka_p50 = loop {
+        ensure!(
+            Instant::now() < deadline,
+            "no statistics report with a round trip"
+        );
+        consumer.poll(Duration::from_millis(10));
+        let report = consumer.context().0.lock().unwrap().take();
+        let rtt = report.and_then(|report| {
+            report
+                .brokers
+                .into_values()
+                .filter_map(|broker| broker.rtt)
+                .filter(|rtt| rtt.cnt > 0)
+                .max_by_key(|rtt| rtt.cnt)
+        });
+        if let Some(rtt) = rtt {
+            break Duration::from_micros(rtt.p50.max(0) as u64);
+        }
+    };
+    Ok(RoundTrip {
+        fastest: times[0],
+        median: times[times.len() / 2],
+        librdkafka_p50,
+    })
 }

@@ -58,6 +58,9 @@ fn quick_bench_delivers_every_message() {
         assert!(seconds > 0.0, "{line}");
         assert!(line["seconds_min"].as_f64().unwrap() <= seconds, "{line}");
         assert!(line["seconds_max"].as_f64().unwrap() >= seconds, "{line}");
+        // The round trip, timed by the benchmark and by librdkafka.
+        assert!(line["round_trip_us"].as_f64().unwrap() > 0.0, "{line}");
+        assert!(line["librdkafka_rtt_p50_us"].as_f64().is_some(), "{line}");
         // CPU time beside every wall time: librdkafka's threads work in
         // every run, so it is never zero.
         assert!(line["cpu_seconds"].as_f64().unwrap() > 0.0, "{line}");

@@ -580,3 +580,61 @@ fn send_checks_only_that_a_topic_name_is_at_most_512_bytes() {
             .is_ok());
     }
 }
+
+#[test]
+fn room_is_freed_when_the_report_is_served_and_future_send_waits_for_it() {
+    let (broker, topic, run) = run_fresh_ok(env!("CARGO_BIN_EXE_queue_room"), "queue-room");
+    let lines: Vec<&str> = run.stdout.lines().collect();
+    // The ten messages, answered by the broker but not yet served, still
+    // count, and so does at least one report event waiting to be served.
+    let held: i64 = lines[0]
+        .strip_prefix("half a second later, in_flight_count: ")
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(held >= 11, "{}", run.stdout);
+    assert_eq!(
+        lines[1],
+        "the eleventh send: Message production error: QueueFull (Local: Queue full)"
+    );
+    assert_eq!(
+        lines[2],
+        "after poll served the reports, in_flight_count: 0"
+    );
+    assert_eq!(
+        lines[3],
+        "FutureProducer: 20 sends into room for 10, 20 delivered"
+    );
+    // Ten of the twenty found no room: at least one waited out send's
+    // 100 ms retry, a lower bound of rdkafka's own loop.
+    assert!(printed_time(&run) >= std::time::Duration::from_millis(100));
+    assert_eq!(read_back(&broker, &topic).len(), 31);
+}
+
+#[test]
+fn librdkafkas_flush_on_a_base_producer_waits_its_whole_timeout() {
+    let (broker, topic, run) = run_fresh_ok(
+        env!("CARGO_BIN_EXE_native_flush_on_base_producer"),
+        "native-base",
+    );
+    let lines: Vec<&str> = run.stdout.lines().collect();
+    let (result, waited) = lines[0]
+        .strip_prefix("rd_kafka_flush(500 ms) on a BaseProducer: ")
+        .and_then(|rest| rest.split_once(", returned after "))
+        .unwrap_or_else(|| panic!("{}", run.stdout));
+    assert_eq!(result, "OperationTimedOut");
+    let waited = printed_time(&Run {
+        success: true,
+        stdout: format!("time: {waited}"),
+        stderr: String::new(),
+    });
+    assert!(
+        waited >= std::time::Duration::from_millis(500),
+        "{waited:?}"
+    );
+    assert_eq!(
+        lines[1],
+        "rdkafka's flush, which polls: done, in_flight_count 0"
+    );
+    assert_keyed_in_order(&read_back(&broker, &topic), 1);
+}
