@@ -348,11 +348,13 @@ fn idempotent_writes_store_every_message_once_in_order() {
         let progress: Vec<String> = (1..=5)
             .map(|k| format!("{prefix}{} of 10000 sent", 2000 * k))
             .collect();
-        assert_eq!(run.lines_starting(&prefix).len(), 7);
+        assert_eq!(run.lines_starting(&prefix).len(), 8);
         assert_eq!(run.lines_starting(&prefix)[..5], progress);
+        // The setting took effect: only the idempotent producer has an id.
         assert_eq!(
             run.lines_starting(&prefix)[5..],
             [
+                format!("{prefix}producer id from the broker: {}", label == "on"),
                 format!("{prefix}10000 delivered, 0 failed"),
                 format!(
                     "{prefix}the topic holds 10000 messages: 10000 distinct, \

@@ -121,6 +121,7 @@ fn idempotent_writes_survive_a_broker_killed_and_restarted() {
     assert_eq!(
         summary("on"),
         [
+            "idempotence on: producer id from the broker: true",
             "idempotence on: 10000 delivered, 0 failed",
             "idempotence on: the topic holds 10000 messages: 10000 distinct, \
              0 duplicates, 0 missing, 0 out of order",
@@ -144,7 +145,11 @@ fn idempotent_writes_survive_a_broker_killed_and_restarted() {
     // Idempotence off: nothing lost either (retries outlast the restart),
     // but what was in flight at the kill may be stored twice, out of order.
     let off = summary("off");
-    assert_eq!(off[0], "idempotence off: 10000 delivered, 0 failed");
-    assert!(off[1].contains(" 0 missing"), "{}", off[1]);
-    eprintln!("{}\n{}", off[1], summary("on")[1]);
+    assert_eq!(
+        off[0],
+        "idempotence off: producer id from the broker: false"
+    );
+    assert_eq!(off[1], "idempotence off: 10000 delivered, 0 failed");
+    assert!(off[2].contains(" 0 missing"), "{}", off[2]);
+    eprintln!("{}\n{}", off[2], summary("on")[2]);
 }

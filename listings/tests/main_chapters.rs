@@ -357,6 +357,13 @@ fn a_threaded_producer_reports_while_the_loop_still_sends() {
     let first_report = lines.iter().position(|l| l.starts_with(REPORT));
     // Sends are 20 ms apart: the thread prints reports between them.
     assert!(first_report.unwrap() < last_send.unwrap(), "{lines:#?}");
+    // The flush waits for the last report: every report comes before the
+    // line that says all fifteen were written.
+    let last_report = lines.iter().rposition(|l| l.starts_with(REPORT));
+    let done = lines
+        .iter()
+        .position(|l| l.starts_with("15 messages were produced"));
+    assert!(last_report.unwrap() < done.unwrap(), "{lines:#?}");
     let mut reports: Vec<(i32, i64)> = run
         .lines_starting(REPORT)
         .into_iter()

@@ -11,6 +11,7 @@ use rdkafka::config::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::message::Message;
 use rdkafka::producer::{BaseProducer, BaseRecord, DeliveryResult, Producer, ProducerContext};
+use rdkafka::statistics::Statistics;
 use rdkafka::{ClientContext, Offset, TopicPartitionList};
 use serde_json::json;
 
@@ -19,15 +20,26 @@ const MESSAGES: usize = 10_000;
 /// The keys are `qc-key-0` to `qc-key-9`: enough of them to use every partition.
 const KEYS: usize = 10;
 
-/// Counts delivery reports, and keeps the first error.
+/// Counts delivery reports, keeps the first error, and the producer id
+/// from the latest statistics report.
 #[derive(Clone, Default)]
 struct Tally {
     delivered: Arc<AtomicUsize>,
     failed: Arc<AtomicUsize>,
     first_error: Arc<Mutex<Option<String>>>,
+    /// The id the broker gave this producer: none (-1) without idempotence;
+    /// `None` until a statistics report has come.
+    producer_id: Arc<Mutex<Option<i64>>>,
 }
 
-impl ClientContext for Tally {}
+impl ClientContext for Tally {
+    // Proof that the setting took effect: an idempotent producer asks the
+    // broker for a producer id, and its statistics report it.
+    fn stats(&self, report: Statistics) {
+        let id = report.eos.map_or(-1, |eos| eos.producer_id);
+        *self.producer_id.lock().unwrap() = Some(id);
+    }
+}
 
 impl ProducerContext for Tally {
     type DeliveryOpaque = ();
@@ -59,6 +71,7 @@ fn main() -> anyhow::Result<()> {
         let producer: BaseProducer<Tally> = ClientConfig::new()
             .set("bootstrap.servers", broker.bootstrap_servers())
             .set("enable.idempotence", idempotence.to_string())
+            .set("statistics.interval.ms", "100")
             // Keep trying for a minute: longer than a broker takes to restart.
             .set("message.timeout.ms", "60000")
             // Once the broker is back, reconnect within a second (the default
@@ -91,6 +104,13 @@ fn main() -> anyhow::Result<()> {
         // Wait for every report, a little longer than any message may take.
         producer.flush(Duration::from_secs(65))?;
         // ANCHOR_END: produce
+        tally.producer_id.lock().unwrap().take();
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        while tally.producer_id.lock().unwrap().is_none() && std::time::Instant::now() < deadline {
+            producer.poll(Duration::from_millis(10));
+        }
+        let assigned = tally.producer_id.lock().unwrap().is_some_and(|id| id >= 0);
+        println!("idempotence {label}: producer id from the broker: {assigned}");
         let stored = read_counts(&broker, &topic, &start)?;
         println!(
             "idempotence {label}: {} delivered, {} failed{}",
