@@ -149,10 +149,26 @@ try {
     assert.deepEqual(problems, []);
   });
 
+  // What a screenshot must show: the element on screen, inside the
+  // viewport, and a picture with something in it (a blank page compresses
+  // to a few hundred bytes).
+  const assertOnScreen = async (locator, what) => {
+    assert.ok(await locator.isVisible(), `${what} is not visible`);
+    const box = await locator.boundingBox();
+    const viewport = page.viewportSize();
+    assert.ok(box && box.y >= 0 && box.y + box.height <= viewport.height,
+      `${what} is outside the viewport: ${JSON.stringify(box)}`);
+  };
+  const shoot = async (name) => {
+    fs.mkdirSync(SHOTS, { recursive: true });
+    const png = await page.screenshot({ path: path.join(SHOTS, name) });
+    assert.ok(png.length > 20_000, `${name} is only ${png.length} bytes`);
+  };
+
   await check('screenshot: introduction', async () => {
     await open(page, base + 'introduction.html');
-    fs.mkdirSync(SHOTS, { recursive: true });
-    await page.screenshot({ path: path.join(SHOTS, 'introduction.png') });
+    await assertOnScreen(page.locator('main h1').first(), 'the title');
+    await shoot('introduction.png');
   });
 
   await check('screenshot: sync-writes, at its first listing', async () => {
@@ -165,8 +181,10 @@ try {
     });
     await page.locator('pre', { has: page.locator('code', { hasText: 'producer.flush(Duration::from_secs(10))?;' }) }).first().hover();
     await page.waitForTimeout(300); // the buttons fade in
-    fs.mkdirSync(SHOTS, { recursive: true });
-    await page.screenshot({ path: path.join(SHOTS, 'sync-writes.png') });
+    await assertOnScreen(page.locator('#flush-after-every-message'), 'the heading');
+    const listing = page.locator('pre', { has: page.locator('code', { hasText: 'producer.flush(Duration::from_secs(10))?;' }) }).first();
+    await assertOnScreen(listing.locator('button.clip-button'), 'the copy button');
+    await shoot('sync-writes.png');
   });
 
   for (const how of ['key s', 'search icon']) {
