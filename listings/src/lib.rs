@@ -83,11 +83,22 @@ impl Broker {
         let admin: AdminClient<DefaultClientContext> = self.config().create()?;
         let new_topic = NewTopic::new(topic, PARTITIONS, TopicReplication::Fixed(1));
         let options = AdminOptions::new().operation_timeout(Some(SETUP_TIMEOUT));
-        let results = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()?
-            .block_on(admin.create_topics([&new_topic], &options))
-            .with_context(|| format!("could not create topic {topic:?}"))?;
+        // On a thread of its own: the caller may be running inside a tokio
+        // runtime (a listing with `#[tokio::main]`), where blocking on a
+        // second runtime panics.
+        let results = std::thread::scope(|scope| {
+            scope
+                .spawn(|| {
+                    tokio::runtime::Builder::new_current_thread()
+                        .enable_all()
+                        .build()?
+                        .block_on(admin.create_topics([&new_topic], &options))
+                        .map_err(anyhow::Error::from)
+                })
+                .join()
+                .map_err(|_| anyhow::anyhow!("the thread creating the topic panicked"))?
+        })
+        .with_context(|| format!("could not create topic {topic:?}"))?;
         for result in results {
             match result {
                 Ok(_) | Err((_, RDKafkaErrorCode::TopicAlreadyExists)) => {}

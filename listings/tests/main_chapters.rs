@@ -85,6 +85,22 @@ fn setup_creates_a_missing_topic_with_three_partitions() {
 }
 
 #[test]
+#[cfg_attr(
+    not(real_kafka),
+    ignore = "needs a real Kafka: set KAFKA_BOOTSTRAP_SERVERS"
+)]
+fn an_async_listing_creates_its_missing_topic() {
+    // Set-up creates the topic with the admin client; inside #[tokio::main]
+    // it must not start a second runtime on the same thread (it panicked).
+    let broker = broker();
+    let topic = listings::unique_name("test-async-new");
+    assert!(!broker.topic_exists(&topic).unwrap());
+    let run = run_listing(env!("CARGO_BIN_EXE_send_and_wait"), &broker, &topic);
+    assert_success(&run, "send_and_wait on a missing topic");
+    assert_keyed_in_order(&read_back(&broker, &topic), 15);
+}
+
+#[test]
 fn embedded_broker_is_announced_once_on_stderr() {
     let mut command = Command::new(env!("CARGO_BIN_EXE_setup"));
     command.env_remove("KAFKA_BOOTSTRAP_SERVERS");
