@@ -625,11 +625,7 @@ fn librdkafkas_flush_on_a_base_producer_waits_its_whole_timeout() {
         .and_then(|rest| rest.split_once(", returned after "))
         .unwrap_or_else(|| panic!("{}", run.stdout));
     assert_eq!(result, "OperationTimedOut");
-    let waited = printed_time(&Run {
-        success: true,
-        stdout: format!("time: {waited}"),
-        stderr: String::new(),
-    });
+    let waited = parse_duration(waited);
     assert!(
         waited >= std::time::Duration::from_millis(500),
         "{waited:?}"

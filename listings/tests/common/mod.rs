@@ -282,20 +282,25 @@ pub fn listing_exe(name: &str) -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_BIN_EXE_notebook")).with_file_name(name)
 }
 
-/// The time a listing printed on its `time: …` line, as `Stopwatch::print`
-/// formats it: `812 µs`, `1.52 ms`, `2.03 s`.
+/// The time a listing printed on its `time: …` line.
 pub fn printed_time(run: &Run) -> Duration {
     let lines = run.lines_starting("time: ");
     assert_eq!(lines.len(), 1, "{}", run.stdout);
-    let (number, unit) = lines[0]["time: ".len()..]
+    parse_duration(&lines[0]["time: ".len()..])
+}
+
+/// A duration as `listings::format_duration` writes it: `812 µs`,
+/// `1.52 ms`, `2.03 s`.
+pub fn parse_duration(text: &str) -> Duration {
+    let (number, unit) = text
         .split_once(' ')
-        .unwrap_or_else(|| panic!("{}", lines[0]));
+        .unwrap_or_else(|| panic!("not a duration: {text}"));
     let number: f64 = number.parse().unwrap();
     let seconds = match unit {
         "s" => number,
         "ms" => number / 1e3,
         "µs" => number / 1e6,
-        _ => panic!("unknown unit in {}", lines[0]),
+        _ => panic!("unknown unit in {text}"),
     };
     Duration::from_secs_f64(seconds)
 }
