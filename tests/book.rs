@@ -233,3 +233,210 @@ fn paths_are_told_apart_from_other_words() {
         ]
     );
 }
+
+/// Kafka's words, each with the chapter that defines it and the phrase
+/// that does (in the chapter's Markdown source). A reader of the main
+/// chapters meets each word first in, or after, that phrase. The last
+/// field lists the forms of the word that count as a use: each matches at
+/// the start of a word, with any ending (`partition` matches
+/// `partitions` and `partitioner`).
+const GLOSSARY: &[(&str, &str, &str, &[&str])] = &[
+    ("key", "kafka-in-brief.md", "optionally, a **key**", &["key"]),
+    ("broker", "kafka-in-brief.md", "A **broker** is", &["broker"]),
+    ("topic", "kafka-in-brief.md", "stored by **topic**", &["topic"]),
+    ("partition", "kafka-in-brief.md", "split into **partitions**", &["partition"]),
+    ("offset", "kafka-in-brief.md", "A message's **offset**", &["offset"]),
+    ("producer", "kafka-in-brief.md", "A **producer** is", &["producer"]),
+    (
+        "acknowledgement",
+        "kafka-in-brief.md",
+        "an\n**acknowledgement**",
+        &["acknowledg", "acks"],
+    ),
+    (
+        "delivery report",
+        "kafka-in-brief.md",
+        "as a **delivery report**",
+        &["delivery report"],
+    ),
+    ("consumer", "kafka-in-brief.md", "A **consumer** is", &["consumer"]),
+    (
+        "reading back",
+        "kafka-in-brief.md",
+        "to **read back**",
+        &["read back", "reads back", "reading back", "read it back", "read them back", "read the topic back", "reads the topic back"],
+    ),
+    ("replica", "kafka-in-brief.md", "its\n**replicas**", &["replica"]),
+    ("leader", "kafka-in-brief.md", "partition's\n**leader**", &["leader"]),
+    (
+        "in-sync replica",
+        "kafka-in-brief.md",
+        "an **in-sync replica**",
+        &["in-sync replica", "in-sync"],
+    ),
+];
+
+/// The chapter the main reading path ends with, inclusive.
+const LAST_MAIN_CHAPTER: &str = "good-practice.md";
+
+/// The main reading path: the chapters of src/SUMMARY.md, in order, up to
+/// `LAST_MAIN_CHAPTER`.
+fn main_reading_path(summary: &str) -> Vec<String> {
+    let mut files = Vec::new();
+    for line in summary.lines() {
+        let Some(open) = line.find("](") else { continue };
+        let Some(close) = line[open..].find(')') else { continue };
+        let file = line[open + 2..open + close].to_string();
+        let last = file == LAST_MAIN_CHAPTER;
+        files.push(file);
+        if last {
+            return files;
+        }
+    }
+    panic!("src/SUMMARY.md has no chapter {LAST_MAIN_CHAPTER}");
+}
+
+/// `text` as spaces, byte for byte, its line breaks kept.
+fn blanked(text: &str) -> String {
+    text.chars()
+        .map(|c| if c == '\n' { "\n".to_string() } else { " ".repeat(c.len_utf8()) })
+        .collect()
+}
+
+/// What a reader reads as prose, with each byte kept at its place (the rest
+/// blanked with spaces, lines kept): no fenced code blocks, no
+/// `{{#include}}` lines (listings, output, diagrams), no HTML tags, and no
+/// headings or text of links to other chapters (a title names what is
+/// about to be explained, it does not use the word as known).
+fn prose(markdown: &str) -> String {
+    let mut out = String::with_capacity(markdown.len());
+    let mut fenced = false;
+    for line in markdown.split_inclusive('\n') {
+        let trimmed = line.trim_start();
+        let blank = if trimmed.starts_with("```") {
+            fenced = !fenced;
+            true
+        } else {
+            fenced || trimmed.starts_with("{{#") || trimmed.starts_with('#')
+        };
+        if blank {
+            out.push_str(&blanked(line));
+        } else {
+            out.push_str(line);
+        }
+    }
+    let blank_range = |text: &mut String, from: usize, to: usize| {
+        let spaces = blanked(&text[from..to]);
+        text.replace_range(from..to, &spaces);
+    };
+    // HTML tags.
+    let mut from = 0;
+    while let Some(open) = out[from..].find('<').map(|i| from + i) {
+        let Some(close) = out[open..].find('>').map(|i| open + i + 1) else { break };
+        blank_range(&mut out, open, close);
+        from = close;
+    }
+    // [text](chapter.md...) links: the text.
+    let mut from = 0;
+    while let Some(mid) = out[from..].find("](").map(|i| from + i) {
+        let target_end = out[mid..].find(')').map_or(out.len(), |i| mid + i);
+        if out[mid + 2..target_end].contains(".md") {
+            if let Some(open) = out[..mid].rfind('[') {
+                blank_range(&mut out, open, mid);
+            }
+        }
+        from = mid + 2;
+    }
+    out
+}
+
+/// The byte offset of the first use of any of `forms` in `text`: at the
+/// start of a word, in any case.
+fn first_use(text: &str, forms: &[&str]) -> Option<usize> {
+    let lower = text.to_lowercase();
+    forms
+        .iter()
+        .filter_map(|form| {
+            let form = form.to_lowercase();
+            let mut from = 0;
+            while let Some(at) = lower[from..].find(&form).map(|i| from + i) {
+                let starts_word = lower[..at]
+                    .chars()
+                    .next_back()
+                    .is_none_or(|c| !c.is_alphanumeric());
+                if starts_word {
+                    return Some(at);
+                }
+                from = at + form.len();
+            }
+            None
+        })
+        .min()
+}
+
+/// The glossary's terms that the main reading path uses before defining.
+fn used_before_defined(chapters: &[(String, String)]) -> Vec<String> {
+    let mut errors = Vec::new();
+    for (term, defining, phrase, forms) in GLOSSARY {
+        let Some(at) = chapters.iter().position(|(name, _)| name == defining) else {
+            errors.push(format!("{term}: {defining} is not in the main reading path"));
+            continue;
+        };
+        let Some(defined_at) = chapters[at].1.find(phrase) else {
+            errors.push(format!("{term}: {defining} has no {phrase:?}"));
+            continue;
+        };
+        for (index, (name, text)) in chapters[..=at].iter().enumerate() {
+            let prose = prose(text);
+            let Some(used) = first_use(&prose, forms) else { continue };
+            if index < at || used < defined_at {
+                let line = text[..used].lines().count().max(1);
+                let context: String = prose[used..].chars().take(50).collect();
+                errors.push(format!(
+                    "{term}: used in {name} line {line} ({context:?}) before {defining} defines it"
+                ));
+            }
+            break;
+        }
+    }
+    errors
+}
+
+#[test]
+fn every_kafka_word_is_defined_before_the_main_chapters_use_it() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let summary = fs::read_to_string(src.join("SUMMARY.md")).unwrap();
+    let chapters: Vec<(String, String)> = main_reading_path(&summary)
+        .into_iter()
+        .map(|file| {
+            let text = fs::read_to_string(src.join(&file))
+                .unwrap_or_else(|_| panic!("src/SUMMARY.md names {file}, which is missing"));
+            (file, text)
+        })
+        .collect();
+    assert!(chapters.len() >= 8, "main reading path: {chapters:?}");
+    let errors = used_before_defined(&chapters);
+    assert!(errors.is_empty(), "{}", errors.join("\n"));
+}
+
+#[test]
+fn a_word_used_a_chapter_before_its_definition_fails_the_glossary_check() {
+    let chapter = |name: &str, text: &str| (name.to_string(), text.to_string());
+    let defining = fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("src/kafka-in-brief.md"),
+    )
+    .unwrap();
+    let clean = [
+        chapter("introduction.md", "Writing from Rust. See [Partitions](kafka-in-brief.md).\n```text\npartition 0\n```\n"),
+        chapter("kafka-in-brief.md", &defining),
+        chapter("produce.md", "Each partition has a leader.\n"),
+    ];
+    assert_eq!(used_before_defined(&clean), Vec::<String>::new());
+    let early = [
+        chapter("introduction.md", "Messages go to a Partition.\n"),
+        chapter("kafka-in-brief.md", &defining),
+    ];
+    let errors = used_before_defined(&early);
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert!(errors[0].starts_with("partition: used in introduction.md line 1"), "{errors:?}");
+}
