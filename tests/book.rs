@@ -126,10 +126,24 @@ fn librdkafka_version_is_the_one_linked() {
 fn kafka_version_is_the_one_docker_compose_and_both_cis_run() {
     let stated = tested_with("Apache Kafka");
     let compose = include_str!("../docker-compose.yml");
-    assert!(
-        compose.contains(&format!("image: apache/kafka:{stated}\n")),
-        "docker-compose.yml runs another Kafka than {stated}"
+    // Every service: the single broker and the three of the profile
+    // `cluster` (.ci/compose-check loads the file as docker compose does).
+    let images: Vec<&str> = compose
+        .lines()
+        .filter_map(|line| line.trim().strip_prefix("image:"))
+        .map(str::trim)
+        .collect();
+    assert_eq!(
+        images,
+        vec![format!("apache/kafka:{stated}"); 4],
+        "docker-compose.yml: the services kafka, kafka-1, kafka-2 and kafka-3 must all run Kafka {stated}"
     );
+    for service in ["kafka", "kafka-1", "kafka-2", "kafka-3"] {
+        assert!(
+            compose.contains(&format!("\n  {service}:\n    image: apache/kafka:{stated}\n")),
+            "docker-compose.yml: service {service} does not run apache/kafka:{stated}"
+        );
+    }
     let workflow = include_str!("../.github/workflows/book.yml");
     assert!(
         workflow.contains(&format!("image: apache/kafka:{stated}\n")),
