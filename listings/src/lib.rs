@@ -22,6 +22,10 @@ use rdkafka::producer::DefaultProducerContext;
 /// How many partitions a topic gets when the listings create it.
 pub const PARTITIONS: i32 = 3;
 
+/// The most replicas a topic gets when the listings create it; a cluster
+/// with fewer brokers gives it one per broker.
+pub const MAX_REPLICAS: i32 = 3;
+
 /// How long set-up may wait for a broker before it gives up.
 pub const SETUP_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -68,7 +72,8 @@ impl Broker {
         self.embedded.is_some()
     }
 
-    /// Creates `topic` with [`PARTITIONS`] partitions unless it exists.
+    /// Creates `topic` with [`PARTITIONS`] partitions, each with
+    /// [`Broker::replication_factor`] replicas, unless it exists.
     pub fn create_topic(&self, topic: &str) -> anyhow::Result<()> {
         check_topic_name(topic)?;
         if let Some(mock) = &self.embedded {
@@ -81,7 +86,8 @@ impl Broker {
             return Ok(());
         }
         let admin: AdminClient<DefaultClientContext> = self.config().create()?;
-        let new_topic = NewTopic::new(topic, PARTITIONS, TopicReplication::Fixed(1));
+        let replicas = self.replication_factor()?;
+        let new_topic = NewTopic::new(topic, PARTITIONS, TopicReplication::Fixed(replicas));
         let options = AdminOptions::new().operation_timeout(Some(SETUP_TIMEOUT));
         // On a thread of its own: the caller may be running inside a tokio
         // runtime (a listing with `#[tokio::main]`), where blocking on a
@@ -106,6 +112,25 @@ impl Broker {
             }
         }
         Ok(())
+    }
+
+    /// The replication factor topics get when the listings create them:
+    /// [`MAX_REPLICAS`], or fewer when the cluster has fewer brokers (one
+    /// on a single-node Kafka, three on the cluster of *Replication and
+    /// acks*).
+    pub fn replication_factor(&self) -> anyhow::Result<i32> {
+        let consumer: BaseConsumer = self.config().create()?;
+        let metadata = consumer
+            .fetch_metadata(None, SETUP_TIMEOUT)
+            .with_context(|| {
+                format!(
+                    "no answer from Kafka at {} within {} s: is it running?",
+                    self.bootstrap_servers,
+                    SETUP_TIMEOUT.as_secs()
+                )
+            })?;
+        let brokers = i32::try_from(metadata.brokers().len()).unwrap_or(i32::MAX);
+        Ok(brokers.clamp(1, MAX_REPLICAS))
     }
 
     /// Whether the cluster knows `topic`. Asks for every topic's metadata,
