@@ -19,6 +19,9 @@ pub fn plan(strategy: &Strategy, n: usize, runs: usize, quick: bool) -> Result<u
         Cost::SliceEach if quick && n > 15 => Err("skipped: 100 ms × n".into()),
         Cost::SliceEach if n > PER_MESSAGE_LIMIT => Err("skipped: 100 ms × n".into()),
         Cost::RoundTripEach if n > PER_MESSAGE_LIMIT => Err("skipped: one round trip × n".into()),
+        Cost::ProducerEach if quick && n > 15 => Err("skipped: a producer × n".into()),
+        Cost::ProducerEach if n > PER_MESSAGE_LIMIT => Err("skipped: a producer × n".into()),
+        Cost::ProducerEach if n > 100 => Ok(1),
         // A run takes 100 ms × n: more than ten seconds is worth one run only.
         Cost::SliceEach if n > 100 => Ok(1),
         _ => Ok(runs),

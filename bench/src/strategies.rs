@@ -14,6 +14,7 @@ use rdkafka::config::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, Consumer, ConsumerContext};
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::message::{Message, ToBytes};
+use rdkafka::producer::future_producer::Delivery;
 use rdkafka::producer::{
     BaseProducer, BaseRecord, DeliveryResult, FutureProducer, FutureRecord, Producer,
     ProducerContext, ThreadedProducer,
@@ -41,6 +42,8 @@ pub enum Cost {
     RoundTripEach,
     /// One of rdkafka's 100 ms flush slices per message.
     SliceEach,
+    /// A new producer per message: a client, its connection and its threads.
+    ProducerEach,
 }
 
 /// One way of writing.
@@ -199,6 +202,51 @@ pub const ALL: &[Strategy] = &[
         settings: &[("linger.ms", "0")],
         replaces: &["flush_once"],
         run: future_all_in_flight,
+    },
+    Strategy {
+        name: "tokio_in_order",
+        summary: "FutureProducer, send_result with at most 10,000 reports awaited, oldest first",
+        synchronous: false,
+        cost: Cost::Batched,
+        settings: &[],
+        replaces: &[],
+        run: tokio_in_order_window,
+    },
+    Strategy {
+        name: "tokio_buffered",
+        summary: "FutureProducer, a stream of send futures, buffer_unordered(10,000)",
+        synchronous: false,
+        cost: Cost::Batched,
+        settings: &[],
+        replaces: &[],
+        run: tokio_buffered_stream,
+    },
+    Strategy {
+        name: "tokio_permits",
+        summary: "FutureProducer, a task per message, 10,000 semaphore permits",
+        synchronous: false,
+        cost: Cost::Batched,
+        settings: &[],
+        replaces: &[],
+        run: tokio_spawn_with_permits,
+    },
+    Strategy {
+        name: "tokio_spawn_each",
+        summary: "FutureProducer, a task per message, no bound",
+        synchronous: false,
+        cost: Cost::Batched,
+        settings: &[],
+        replaces: &[],
+        run: tokio_spawn_each,
+    },
+    Strategy {
+        name: "producer_per_message",
+        summary: "a new FutureProducer for each message, one after another",
+        synchronous: true,
+        cost: Cost::ProducerEach,
+        settings: &[],
+        replaces: &[],
+        run: producer_per_message,
     },
 ];
 
@@ -800,6 +848,103 @@ fn flush_after_all(target: &Target<'_>, n: usize, flush: ThreadedFlush) -> anyho
     }
     flush(&producer, TIMEOUT)?;
     Ok(tally.outcome(clock, Vec::new()))
+}
+
+// The ways of keeping many writes in flight from async code, as the listing
+// `concurrent_writes` teaches them: the benchmark runs the listing's own
+// functions.
+#[allow(dead_code)]
+#[path = "../../listings/src/bin/concurrent_writes.rs"]
+mod concurrent_writes;
+use concurrent_writes::KeyValue;
+
+/// How many messages the bounded async ways keep in flight: a tenth of
+/// librdkafka's default queue, so that none of them meets a full queue.
+const BOUND: usize = 10_000;
+
+/// The benchmark's messages, keyed as the synchronous loops key them.
+fn key_values(n: usize) -> Vec<KeyValue> {
+    (0..n).map(|i| (KEY.to_string(), value(i))).collect()
+}
+
+/// Runs one of `concurrent_writes`' ways on a warmed-up `FutureProducer`,
+/// timing everything from making the messages to the last report.
+fn run_async_way<F, Fut>(target: &Target<'_>, n: usize, way: F) -> anyhow::Result<Outcome>
+where
+    F: FnOnce(FutureProducer, Vec<KeyValue>) -> Fut,
+    Fut: std::future::Future<Output = anyhow::Result<Vec<rdkafka::error::KafkaResult<Delivery>>>>,
+{
+    let producer = target.future_producer()?;
+    target.runtime.block_on(async {
+        let clock = Clock::start();
+        // A clone: dropping the last handle, which joins the producer's
+        // thread, happens after the clock stops.
+        let reports = way(producer.clone(), key_values(n)).await?;
+        let mut outcome = Outcome::default();
+        for report in reports {
+            match report {
+                Ok(_delivery) => outcome.delivered += 1,
+                Err(err) => outcome.fail(err),
+            }
+        }
+        outcome.stop(clock);
+        Ok(outcome)
+    })
+}
+
+fn tokio_in_order_window(target: &Target<'_>, n: usize) -> anyhow::Result<Outcome> {
+    let topic = target.topic;
+    run_async_way(target, n, |producer, messages| async move {
+        concurrent_writes::in_order_window(&producer, topic, messages, BOUND).await
+    })
+}
+
+fn tokio_buffered_stream(target: &Target<'_>, n: usize) -> anyhow::Result<Outcome> {
+    let topic = target.topic;
+    run_async_way(target, n, |producer, messages| async move {
+        concurrent_writes::buffered_stream(&producer, topic, messages, BOUND).await
+    })
+}
+
+fn tokio_spawn_with_permits(target: &Target<'_>, n: usize) -> anyhow::Result<Outcome> {
+    let topic = target.topic;
+    run_async_way(target, n, |producer, messages| async move {
+        concurrent_writes::spawn_with_permits(&producer, topic, messages, BOUND).await
+    })
+}
+
+fn tokio_spawn_each(target: &Target<'_>, n: usize) -> anyhow::Result<Outcome> {
+    let topic = target.topic;
+    run_async_way(target, n, |producer, messages| async move {
+        concurrent_writes::spawn_each(&producer, topic, messages).await
+    })
+}
+
+// What a handler that builds its own producer costs: a client, a connection
+// and its threads for every message, then a drop that joins its thread.
+fn producer_per_message(target: &Target<'_>, n: usize) -> anyhow::Result<Outcome> {
+    // Every run starts with the warm-up messages, written by a producer of
+    // their own.
+    drop(target.future_producer()?);
+    target.runtime.block_on(async {
+        let mut outcome = Outcome::default();
+        let clock = Clock::start();
+        for i in 0..n {
+            let sent = Instant::now();
+            let producer: FutureProducer = target.config().create()?;
+            let payload = value(i);
+            let record = FutureRecord::to(target.topic).key(KEY).payload(&payload);
+            match producer.send(record, TIMEOUT).await {
+                Ok(_delivery) => outcome.delivered += 1,
+                Err((err, _msg)) => outcome.fail(err),
+            }
+            drop(producer);
+            outcome.latencies.push(sent.elapsed());
+            target.progress.inc(1);
+        }
+        outcome.stop(clock);
+        Ok(outcome)
+    })
 }
 
 impl Outcome {

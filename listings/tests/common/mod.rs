@@ -8,7 +8,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use rdkafka::consumer::{BaseConsumer, Consumer};
-use rdkafka::message::Message;
+use rdkafka::message::{Headers, Message};
 use rdkafka::{Offset, TopicPartitionList};
 
 pub use listings::Broker;
@@ -152,6 +152,8 @@ pub struct Record {
     pub offset: i64,
     pub key: Option<String>,
     pub value: String,
+    /// Its headers, in order, values as text.
+    pub headers: Vec<(String, String)>,
 }
 
 /// Every message in `topic`, read from the beginning up to the end each
@@ -203,6 +205,15 @@ pub fn read_back(broker: &Broker, topic: &str) -> Vec<Record> {
             offset: message.offset(),
             key: text(message.key()),
             value: text(message.payload()).unwrap_or_default(),
+            headers: message
+                .headers()
+                .map(|headers| {
+                    headers
+                        .iter()
+                        .map(|h| (h.key.to_string(), text(h.value).unwrap_or_default()))
+                        .collect()
+                })
+                .unwrap_or_default(),
         };
         if remaining.get(&record.partition) == Some(&(record.offset + 1)) {
             remaining.remove(&record.partition);
