@@ -454,3 +454,40 @@ fn a_word_used_a_chapter_before_its_definition_fails_the_glossary_check() {
     assert_eq!(errors.len(), 1, "{errors:?}");
     assert!(errors[0].starts_with("partition: used in introduction.md line 1"), "{errors:?}");
 }
+
+/// The failure chapters' sample runs whose numbers change from run to run,
+/// kept as printed (scripts/regenerate-output writes them): each is a run
+/// of the listing it is named after, shown by a failure chapter.
+#[test]
+fn every_failure_sample_run_is_its_listings_and_is_shown() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let dir = root.join("src/failures/output");
+    let chapters: String = markdown_under(&root.join("src/failures"))
+        .iter()
+        .map(|page| fs::read_to_string(page).unwrap())
+        .collect();
+    let mut runs = 0;
+    for entry in fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_stem().unwrap().to_str().unwrap().to_string();
+        assert_eq!(path.extension().and_then(|e| e.to_str()), Some("txt"), "{}", path.display());
+        assert!(
+            root.join(format!("listings/src/bin/{name}.rs")).exists(),
+            "src/failures/output/{name}.txt has no listing {name}"
+        );
+        let text = fs::read_to_string(&path).unwrap();
+        let mut lines = text.lines();
+        assert_eq!(
+            lines.next(),
+            Some(format!("$ cargo run -p listings --bin {name}").as_str()),
+            "src/failures/output/{name}.txt: run scripts/regenerate-output {name}"
+        );
+        assert!(lines.next().is_some(), "src/failures/output/{name}.txt shows no output");
+        assert!(
+            chapters.contains(&format!("{{{{#include output/{name}.txt}}}}")),
+            "no failure chapter shows src/failures/output/{name}.txt"
+        );
+        runs += 1;
+    }
+    assert!(runs >= 5, "only {runs} sample runs in src/failures/output");
+}
