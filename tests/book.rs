@@ -255,12 +255,42 @@ fn paths_are_told_apart_from_other_words() {
 /// the start of a word, with any ending (`partition` matches
 /// `partitions` and `partitioner`).
 const GLOSSARY: &[(&str, &str, &str, &[&str])] = &[
-    ("key", "kafka-in-brief.md", "optionally, a **key**", &["key"]),
-    ("broker", "kafka-in-brief.md", "A **broker** is", &["broker"]),
-    ("topic", "kafka-in-brief.md", "stored by **topic**", &["topic"]),
-    ("partition", "kafka-in-brief.md", "split into **partitions**", &["partition"]),
-    ("offset", "kafka-in-brief.md", "A message's **offset**", &["offset"]),
-    ("producer", "kafka-in-brief.md", "A **producer** is", &["producer"]),
+    (
+        "key",
+        "kafka-in-brief.md",
+        "optionally, a **key**",
+        &["key"],
+    ),
+    (
+        "broker",
+        "kafka-in-brief.md",
+        "A **broker** is",
+        &["broker"],
+    ),
+    (
+        "topic",
+        "kafka-in-brief.md",
+        "stored by **topic**",
+        &["topic"],
+    ),
+    (
+        "partition",
+        "kafka-in-brief.md",
+        "split into **partitions**",
+        &["partition"],
+    ),
+    (
+        "offset",
+        "kafka-in-brief.md",
+        "A message's **offset**",
+        &["offset"],
+    ),
+    (
+        "producer",
+        "kafka-in-brief.md",
+        "A **producer** is",
+        &["producer"],
+    ),
     (
         "acknowledgement",
         "kafka-in-brief.md",
@@ -273,15 +303,38 @@ const GLOSSARY: &[(&str, &str, &str, &[&str])] = &[
         "as a **delivery report**",
         &["delivery report"],
     ),
-    ("consumer", "kafka-in-brief.md", "A **consumer** is", &["consumer"]),
+    (
+        "consumer",
+        "kafka-in-brief.md",
+        "A **consumer** is",
+        &["consumer"],
+    ),
     (
         "reading back",
         "kafka-in-brief.md",
         "to **read back**",
-        &["read back", "reads back", "reading back", "read it back", "read them back", "read the topic back", "reads the topic back"],
+        &[
+            "read back",
+            "reads back",
+            "reading back",
+            "read it back",
+            "read them back",
+            "read the topic back",
+            "reads the topic back",
+        ],
     ),
-    ("replica", "kafka-in-brief.md", "its\n**replicas**", &["replica"]),
-    ("leader", "kafka-in-brief.md", "partition's\n**leader**", &["leader"]),
+    (
+        "replica",
+        "kafka-in-brief.md",
+        "its\n**replicas**",
+        &["replica"],
+    ),
+    (
+        "leader",
+        "kafka-in-brief.md",
+        "partition's\n**leader**",
+        &["leader"],
+    ),
     (
         "in-sync replica",
         "kafka-in-brief.md",
@@ -298,8 +351,12 @@ const LAST_MAIN_CHAPTER: &str = "good-practice.md";
 fn main_reading_path(summary: &str) -> Vec<String> {
     let mut files = Vec::new();
     for line in summary.lines() {
-        let Some(open) = line.find("](") else { continue };
-        let Some(close) = line[open..].find(')') else { continue };
+        let Some(open) = line.find("](") else {
+            continue;
+        };
+        let Some(close) = line[open..].find(')') else {
+            continue;
+        };
         let file = line[open + 2..open + close].to_string();
         let last = file == LAST_MAIN_CHAPTER;
         files.push(file);
@@ -313,7 +370,13 @@ fn main_reading_path(summary: &str) -> Vec<String> {
 /// `text` as spaces, byte for byte, its line breaks kept.
 fn blanked(text: &str) -> String {
     text.chars()
-        .map(|c| if c == '\n' { "\n".to_string() } else { " ".repeat(c.len_utf8()) })
+        .map(|c| {
+            if c == '\n' {
+                "\n".to_string()
+            } else {
+                " ".repeat(c.len_utf8())
+            }
+        })
         .collect()
 }
 
@@ -346,7 +409,9 @@ fn prose(markdown: &str) -> String {
     // HTML tags.
     let mut from = 0;
     while let Some(open) = out[from..].find('<').map(|i| from + i) {
-        let Some(close) = out[open..].find('>').map(|i| open + i + 1) else { break };
+        let Some(close) = out[open..].find('>').map(|i| open + i + 1) else {
+            break;
+        };
         blank_range(&mut out, open, close);
         from = close;
     }
@@ -393,7 +458,9 @@ fn used_before_defined(chapters: &[(String, String)]) -> Vec<String> {
     let mut errors = Vec::new();
     for (term, defining, phrase, forms) in GLOSSARY {
         let Some(at) = chapters.iter().position(|(name, _)| name == defining) else {
-            errors.push(format!("{term}: {defining} is not in the main reading path"));
+            errors.push(format!(
+                "{term}: {defining} is not in the main reading path"
+            ));
             continue;
         };
         let Some(defined_at) = chapters[at].1.find(phrase) else {
@@ -402,7 +469,9 @@ fn used_before_defined(chapters: &[(String, String)]) -> Vec<String> {
         };
         for (index, (name, text)) in chapters[..=at].iter().enumerate() {
             let prose = prose(text);
-            let Some(used) = first_use(&prose, forms) else { continue };
+            let Some(used) = first_use(&prose, forms) else {
+                continue;
+            };
             if index < at || used < defined_at {
                 let line = text[..used].lines().count().max(1);
                 let context: String = prose[used..].chars().take(50).collect();
@@ -436,12 +505,14 @@ fn every_kafka_word_is_defined_before_the_main_chapters_use_it() {
 #[test]
 fn a_word_used_a_chapter_before_its_definition_fails_the_glossary_check() {
     let chapter = |name: &str, text: &str| (name.to_string(), text.to_string());
-    let defining = fs::read_to_string(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("src/kafka-in-brief.md"),
-    )
-    .unwrap();
+    let defining =
+        fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("src/kafka-in-brief.md"))
+            .unwrap();
     let clean = [
-        chapter("introduction.md", "Writing from Rust. See [Partitions](kafka-in-brief.md).\n```text\npartition 0\n```\n"),
+        chapter(
+            "introduction.md",
+            "Writing from Rust. See [Partitions](kafka-in-brief.md).\n```text\npartition 0\n```\n",
+        ),
         chapter("kafka-in-brief.md", &defining),
         chapter("produce.md", "Each partition has a leader.\n"),
     ];
@@ -452,7 +523,10 @@ fn a_word_used_a_chapter_before_its_definition_fails_the_glossary_check() {
     ];
     let errors = used_before_defined(&early);
     assert_eq!(errors.len(), 1, "{errors:?}");
-    assert!(errors[0].starts_with("partition: used in introduction.md line 1"), "{errors:?}");
+    assert!(
+        errors[0].starts_with("partition: used in introduction.md line 1"),
+        "{errors:?}"
+    );
 }
 
 /// The failure chapters' sample runs whose numbers change from run to run,
@@ -470,7 +544,12 @@ fn every_failure_sample_run_is_its_listings_and_is_shown() {
     for entry in fs::read_dir(&dir).unwrap() {
         let path = entry.unwrap().path();
         let name = path.file_stem().unwrap().to_str().unwrap().to_string();
-        assert_eq!(path.extension().and_then(|e| e.to_str()), Some("txt"), "{}", path.display());
+        assert_eq!(
+            path.extension().and_then(|e| e.to_str()),
+            Some("txt"),
+            "{}",
+            path.display()
+        );
         assert!(
             root.join(format!("listings/src/bin/{name}.rs")).exists(),
             "src/failures/output/{name}.txt has no listing {name}"
@@ -482,7 +561,10 @@ fn every_failure_sample_run_is_its_listings_and_is_shown() {
             Some(format!("$ cargo run -p listings --bin {name}").as_str()),
             "src/failures/output/{name}.txt: run scripts/regenerate-output {name}"
         );
-        assert!(lines.next().is_some(), "src/failures/output/{name}.txt shows no output");
+        assert!(
+            lines.next().is_some(),
+            "src/failures/output/{name}.txt shows no output"
+        );
         assert!(
             chapters.contains(&format!("{{{{#include output/{name}.txt}}}}")),
             "no failure chapter shows src/failures/output/{name}.txt"
