@@ -213,6 +213,15 @@ pub const ALL: &[Strategy] = &[
         run: tokio_in_order_window,
     },
     Strategy {
+        name: "tokio_report_permits",
+        summary: "ThreadedProducer whose reports give back semaphore permits, 10,000 of them",
+        synchronous: false,
+        cost: Cost::Batched,
+        settings: &[],
+        replaces: &[],
+        run: tokio_report_permits,
+    },
+    Strategy {
         name: "tokio_buffered",
         summary: "FutureProducer, a stream of send futures, buffer_unordered(10,000)",
         synchronous: false,
@@ -942,6 +951,49 @@ fn producer_per_message(target: &Target<'_>, n: usize) -> anyhow::Result<Outcome
             outcome.latencies.push(sent.elapsed());
             target.progress.inc(1);
         }
+        outcome.stop(clock);
+        Ok(outcome)
+    })
+}
+
+// The async way without a future per message, as the listing
+// `report_permits` teaches it: the benchmark runs the listing's own context
+// and `write_all`.
+#[allow(dead_code)]
+#[path = "../../listings/src/bin/report_permits.rs"]
+mod report_permits;
+use report_permits::ReturnPermits;
+
+fn tokio_report_permits(target: &Target<'_>, n: usize) -> anyhow::Result<Outcome> {
+    let bound = BOUND as u32;
+    let producer: ThreadedProducer<ReturnPermits> = target
+        .config()
+        .create_with_context(ReturnPermits::new(bound))?;
+    let context = producer.context().clone();
+    // The warm-up takes a permit per message, as `write_all` does, and
+    // waits for all of them back.
+    let partitions = target.warm_up(producer.client(), |partition| {
+        target.runtime.block_on(context.permits.acquire())?.forget();
+        send_threaded(&producer, target.warm_up_record(partition))
+    })?;
+    drop(
+        target
+            .runtime
+            .block_on(context.permits.acquire_many(bound))?,
+    );
+    ensure!(
+        context.delivered.swap(0, Ordering::SeqCst) == partitions as usize,
+        "the warm-up messages were not delivered"
+    );
+    target.runtime.block_on(async {
+        let clock = Clock::start();
+        report_permits::write_all(&producer, target.topic, &key_values(n)).await?;
+        let mut outcome = Outcome {
+            delivered: context.delivered.load(Ordering::SeqCst),
+            failed: context.failed.load(Ordering::SeqCst),
+            first_error: context.first_error.lock().unwrap().clone(),
+            ..Outcome::default()
+        };
         outcome.stop(clock);
         Ok(outcome)
     })

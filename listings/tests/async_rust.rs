@@ -390,3 +390,30 @@ fn sigkill_mid_stream_loses_what_was_in_flight() {
         written - numbers.len()
     );
 }
+
+#[test]
+fn permits_given_back_by_reports_keep_order_and_every_message() {
+    let (broker, topic, run) = run_fresh_ok(env!("CARGO_BIN_EXE_report_permits"), "permits");
+    assert_eq!(
+        run.lines_starting("10000 delivered"),
+        ["10000 delivered, 0 failed"]
+    );
+    assert_eq!(run.lines_starting("time: ").len(), 1);
+    let records = read_back(&broker, &topic);
+    assert_eq!(records.len(), 10_000);
+    let mut by_key = BTreeMap::<String, Vec<u64>>::new();
+    for record in &records {
+        let value: serde_json::Value = serde_json::from_str(&record.value).unwrap();
+        let seq = value["seq"].as_u64().unwrap();
+        let key = record.key.clone().unwrap();
+        assert_eq!(key, format!("key-{}", seq % 10));
+        by_key.entry(key).or_default().push(seq);
+    }
+    // Read in offset order: each key's messages in the order they were sent.
+    for (key, seqs) in by_key {
+        let expected: Vec<u64> = (0..10_000)
+            .filter(|s| format!("key-{}", s % 10) == key)
+            .collect();
+        assert_eq!(seqs, expected, "{key}");
+    }
+}

@@ -396,3 +396,15 @@ fn a_threaded_producer_reports_while_the_loop_still_sends() {
     assert_eq!(reports, stored);
     assert!(records.iter().all(|r| r.key.is_none()));
 }
+
+#[test]
+fn waiting_on_a_channel_reports_each_message_before_the_next_is_sent() {
+    let (broker, topic, run) = run_fresh_ok(env!("CARGO_BIN_EXE_wait_for_each"), "wait-each");
+    let reports = run.lines_starting(REPORT);
+    assert_eq!(reports.len(), 15, "{}", run.stdout);
+    // One key, one partition: the reports name offsets 0 to 14 in order.
+    let offsets: Vec<i64> = reports.iter().map(|line| parse_report(line).2).collect();
+    assert_eq!(offsets, (0..15).collect::<Vec<i64>>());
+    assert_eq!(run.lines_starting("time: ").len(), 1);
+    assert_keyed_in_order(&read_back(&broker, &topic), 15);
+}
