@@ -239,7 +239,7 @@ fn run_one(
         .set_message(format!("{} × {n}", strategy.name));
     let settings = strategy.settings_with(&options.overrides);
     let target = Target {
-        bootstrap_servers: bench.broker.bootstrap_servers(),
+        broker: &bench.broker,
         topic: &bench.topics[strategy.name],
         settings: &settings,
         runtime: &bench.runtime,

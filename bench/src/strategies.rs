@@ -261,7 +261,8 @@ pub const ALL: &[Strategy] = &[
 
 /// Where and how a strategy writes.
 pub struct Target<'a> {
-    pub bootstrap_servers: &'a str,
+    /// Where the broker is, with the settings of `KAFKA_CONFIG_FILE`.
+    pub broker: &'a listings::Broker,
     pub topic: &'a str,
     /// The strategy's settings with the command line's overrides, from
     /// [`Strategy::settings_with`].
@@ -271,10 +272,10 @@ pub struct Target<'a> {
 }
 
 impl Target<'_> {
-    /// The configuration: `bootstrap.servers`, then the settings.
+    /// The configuration: the broker's (`bootstrap.servers` and the
+    /// settings file's), then the strategy's settings.
     fn config(&self) -> ClientConfig {
-        let mut config = ClientConfig::new();
-        config.set("bootstrap.servers", self.bootstrap_servers);
+        let mut config = self.broker.config();
         for (key, value) in self.settings {
             config.set(key, value);
         }

@@ -8,6 +8,8 @@
 //! error. The listings themselves are the programs in `src/bin/`.
 
 use std::env;
+use std::fs;
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
@@ -15,7 +17,7 @@ use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
 use rdkafka::client::DefaultClientContext;
 use rdkafka::config::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, Consumer};
-use rdkafka::error::RDKafkaErrorCode;
+use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::mocking::MockCluster;
 use rdkafka::producer::DefaultProducerContext;
 
@@ -31,35 +33,53 @@ pub const SETUP_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The Kafka cluster the listings write to.
 ///
-/// With `KAFKA_BOOTSTRAP_SERVERS` set, that cluster. Without it, an embedded
-/// broker: librdkafka's mock cluster, running inside this process and gone
-/// when it exits. Keep the `Broker` alive for as long as you produce.
+/// Its address is `KAFKA_BOOTSTRAP_SERVERS`, else the `bootstrap.servers`
+/// of the settings file `KAFKA_CONFIG_FILE` names. With neither, it is an
+/// embedded broker: librdkafka's mock cluster, running inside this process
+/// and gone when it exits. Keep the `Broker` alive for as long as you
+/// produce.
 pub struct Broker {
     bootstrap_servers: String,
+    /// The settings file's other settings, for every client.
+    settings: Vec<(String, String)>,
     embedded: Option<MockCluster<'static, DefaultProducerContext>>,
 }
 
 impl Broker {
-    /// Connects to `KAFKA_BOOTSTRAP_SERVERS`, or starts an embedded broker.
+    /// Reads `KAFKA_CONFIG_FILE` if it is set, then connects to
+    /// `KAFKA_BOOTSTRAP_SERVERS` or the file's `bootstrap.servers`, or
+    /// starts an embedded broker.
     pub fn from_env() -> anyhow::Result<Broker> {
-        match env::var("KAFKA_BOOTSTRAP_SERVERS") {
-            Ok(servers) if !servers.trim().is_empty() => Ok(Broker {
-                bootstrap_servers: servers.trim().to_string(),
+        let mut settings = match env::var_os("KAFKA_CONFIG_FILE") {
+            Some(path) if !path.is_empty() => read_settings(Path::new(&path))?,
+            _ => Vec::new(),
+        };
+        let from_file = settings
+            .iter()
+            .position(|(key, _)| key == "bootstrap.servers")
+            .map(|at| settings.remove(at).1);
+        let servers = match env::var("KAFKA_BOOTSTRAP_SERVERS") {
+            Ok(servers) if !servers.trim().is_empty() => Some(servers.trim().to_string()),
+            _ => from_file,
+        };
+        if let Some(bootstrap_servers) = servers {
+            return Ok(Broker {
+                bootstrap_servers,
+                settings,
                 embedded: None,
-            }),
-            _ => {
-                let mock = MockCluster::new(1).context("could not start the embedded broker")?;
-                let bootstrap_servers = mock.bootstrap_servers();
-                eprintln!(
-                    "KAFKA_BOOTSTRAP_SERVERS is not set: using an embedded broker \
-                     (librdkafka's mock cluster) at {bootstrap_servers}"
-                );
-                Ok(Broker {
-                    bootstrap_servers,
-                    embedded: Some(mock),
-                })
-            }
+            });
         }
+        let mock = MockCluster::new(1).context("could not start the embedded broker")?;
+        let bootstrap_servers = mock.bootstrap_servers();
+        eprintln!(
+            "KAFKA_BOOTSTRAP_SERVERS is not set: using an embedded broker \
+             (librdkafka's mock cluster) at {bootstrap_servers}"
+        );
+        Ok(Broker {
+            bootstrap_servers,
+            settings,
+            embedded: Some(mock),
+        })
     }
 
     /// The value for the `bootstrap.servers` setting.
@@ -173,12 +193,62 @@ impl Broker {
         Ok(sum)
     }
 
-    /// A client configuration with nothing but `bootstrap.servers` set.
+    // ANCHOR: config
+    /// A client configuration: `bootstrap.servers`, then the settings of
+    /// `KAFKA_CONFIG_FILE` (security, for example), if any.
     pub fn config(&self) -> ClientConfig {
         let mut config = ClientConfig::new();
         config.set("bootstrap.servers", &self.bootstrap_servers);
+        for (key, value) in &self.settings {
+            config.set(key, value);
+        }
         config
     }
+    // ANCHOR_END: config
+}
+
+/// Reads a file of librdkafka settings: one `key=value` a line, as kcat's
+/// `-F` and managed clusters' `client.properties` files have them; blank
+/// lines and lines starting with `#` are skipped. Each setting is checked by
+/// librdkafka itself, so a key it does not know, or a value it refuses, is
+/// an error naming the file and the line before anything connects.
+pub fn read_settings(path: &Path) -> anyhow::Result<Vec<(String, String)>> {
+    let text = fs::read_to_string(path).with_context(|| {
+        format!(
+            "cannot read the settings file {} (KAFKA_CONFIG_FILE)",
+            path.display()
+        )
+    })?;
+    let mut settings = Vec::new();
+    for (index, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let at = format!("{}:{}", path.display(), index + 1);
+        let Some((key, value)) = line.split_once('=') else {
+            bail!("{at}: expected key=value, found {line:?}");
+        };
+        let (key, value) = (key.trim(), value.trim());
+        if key.is_empty() {
+            bail!("{at}: the setting has no name before '='");
+        }
+        // librdkafka refuses an unknown key or a bad value when it is set.
+        if let Err(err) = ClientConfig::new().set(key, value).create_native_config() {
+            let reason = match err {
+                KafkaError::ClientConfig(_, description, _, _) => description,
+                other => other.to_string(),
+            };
+            let hint = if reason.contains("not available at build time") {
+                "; build with `--features tls` (see the chapter on secured clusters)"
+            } else {
+                ""
+            };
+            bail!("{at}: {reason}{hint}");
+        }
+        settings.push((key.to_string(), value.to_string()));
+    }
+    Ok(settings)
 }
 
 /// The topic to write to: `KAFKA_TOPIC`, or `<user>-topic`, so that students

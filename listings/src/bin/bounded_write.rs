@@ -4,7 +4,6 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use rdkafka::config::ClientConfig;
 use rdkafka::error::KafkaError;
 use rdkafka::producer::{BaseProducer, BaseRecord, DeliveryResult, Producer, ProducerContext};
 use rdkafka::ClientContext;
@@ -37,8 +36,8 @@ fn main() -> anyhow::Result<()> {
     let (broker, topic) = listings::setup()?;
     // ANCHOR: producer
     let failures = Failures::default();
-    let producer: BaseProducer<Failures> = ClientConfig::new()
-        .set("bootstrap.servers", broker.bootstrap_servers())
+    let producer: BaseProducer<Failures> = broker
+        .config()
         // The bound: a message not delivered 3 s after send has failed.
         .set("message.timeout.ms", "3000")
         .create_with_context(failures.clone())?;

@@ -7,7 +7,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures::stream::{self, StreamExt};
-use rdkafka::config::ClientConfig;
 use rdkafka::error::{KafkaError, KafkaResult, RDKafkaErrorCode};
 use rdkafka::producer::future_producer::Delivery;
 use rdkafka::producer::{FutureProducer, FutureRecord};
@@ -196,8 +195,8 @@ pub fn messages(way: &str, count: usize) -> Vec<KeyValue> {
 async fn main() -> anyhow::Result<()> {
     let (broker, topic) = listings::setup()?;
     // ANCHOR: producer
-    let producer: FutureProducer = ClientConfig::new()
-        .set("bootstrap.servers", broker.bootstrap_servers())
+    let producer: FutureProducer = broker
+        .config()
         // A small queue, so that 10,000 messages are more than it holds.
         .set("queue.buffering.max.messages", "1000")
         .create()?;

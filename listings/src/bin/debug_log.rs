@@ -4,7 +4,7 @@
 use std::sync::Mutex;
 use std::time::Duration;
 
-use rdkafka::config::{ClientConfig, RDKafkaLogLevel};
+use rdkafka::config::RDKafkaLogLevel;
 use rdkafka::producer::{BaseProducer, BaseRecord, DeliveryResult, Producer, ProducerContext};
 use rdkafka::ClientContext;
 use serde_json::json;
@@ -32,8 +32,8 @@ impl ProducerContext for LogLines {
 fn main() -> anyhow::Result<()> {
     let (broker, topic) = listings::setup()?;
     // ANCHOR: debug
-    let producer: BaseProducer<LogLines> = ClientConfig::new()
-        .set("bootstrap.servers", broker.bootstrap_servers())
+    let producer: BaseProducer<LogLines> = broker
+        .config()
         // Which of librdkafka's debug contexts to log: here every request
         // and response. Others: msg, broker, topic, metadata, queue, all.
         .set("debug", "protocol")

@@ -2,7 +2,6 @@
 // or why it failed.
 use std::time::Duration;
 
-use rdkafka::config::ClientConfig;
 use rdkafka::message::Message;
 use rdkafka::producer::{BaseProducer, BaseRecord, DeliveryResult, Producer, ProducerContext};
 use rdkafka::ClientContext;
@@ -34,9 +33,8 @@ impl ProducerContext for DeliveryReport {
 fn main() -> anyhow::Result<()> {
     let (broker, topic) = listings::setup()?;
     // ANCHOR: producer
-    let producer: BaseProducer<DeliveryReport> = ClientConfig::new()
-        .set("bootstrap.servers", broker.bootstrap_servers())
-        .create_with_context(DeliveryReport)?;
+    let producer: BaseProducer<DeliveryReport> =
+        broker.config().create_with_context(DeliveryReport)?;
     // ANCHOR_END: producer
 
     // ANCHOR: loop

@@ -4,7 +4,6 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use rdkafka::config::ClientConfig;
 use rdkafka::producer::{BaseProducer, BaseRecord, DeliveryResult, Producer, ProducerContext};
 use rdkafka::ClientContext;
 use serde_json::json;
@@ -34,11 +33,9 @@ impl ProducerContext for Tally {
 
 // ANCHOR: write
 /// Sends 15 messages; flushes first if `flush` is set; then drops the producer.
-fn write_15(bootstrap_servers: &str, topic: &str, flush: bool) -> anyhow::Result<Tally> {
+fn write_15(broker: &listings::Broker, topic: &str, flush: bool) -> anyhow::Result<Tally> {
     let tally = Tally::default();
-    let producer: BaseProducer<Tally> = ClientConfig::new()
-        .set("bootstrap.servers", bootstrap_servers)
-        .create_with_context(tally.clone())?;
+    let producer: BaseProducer<Tally> = broker.config().create_with_context(tally.clone())?;
     for n in 0..15 {
         let value = json!({ "count": n }).to_string();
         producer
@@ -58,7 +55,7 @@ fn main() -> anyhow::Result<()> {
     let (broker, topic) = listings::setup()?;
     // ANCHOR: compare
     for flush in [false, true] {
-        let tally = write_15(broker.bootstrap_servers(), &topic, flush)?;
+        let tally = write_15(&broker, &topic, flush)?;
         println!(
             "flush before drop: {flush}: {} delivered, {} failed",
             tally.delivered.load(Ordering::SeqCst),

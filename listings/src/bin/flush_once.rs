@@ -1,15 +1,12 @@
 // Synchronous writes, cheaper: queue every message, then flush once.
 use std::time::Duration;
 
-use rdkafka::config::ClientConfig;
 use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
 use serde_json::json;
 
 fn main() -> anyhow::Result<()> {
     let (broker, topic) = listings::setup()?;
-    let producer: BaseProducer = ClientConfig::new()
-        .set("bootstrap.servers", broker.bootstrap_servers())
-        .create()?;
+    let producer: BaseProducer = broker.config().create()?;
 
     // ANCHOR: loop
     let stopwatch = listings::Stopwatch::start();

@@ -3,7 +3,6 @@
 // producer whose own thread serves the reports.
 use std::time::{Duration, Instant};
 
-use rdkafka::config::ClientConfig;
 use rdkafka::error::{KafkaError, KafkaResult, RDKafkaErrorCode};
 use rdkafka::producer::{BaseRecord, Producer, ProducerContext, ThreadedProducer};
 use serde_json::json;
@@ -49,9 +48,7 @@ pub fn flush_promptly<C: ProducerContext>(
 fn main() -> anyhow::Result<()> {
     let (broker, topic) = listings::setup()?;
     // ANCHOR: loop
-    let producer: ThreadedProducer<_> = ClientConfig::new()
-        .set("bootstrap.servers", broker.bootstrap_servers())
-        .create()?;
+    let producer: ThreadedProducer<_> = broker.config().create()?;
     let stopwatch = listings::Stopwatch::start();
     for n in 0..15 {
         let key = "qc-key";

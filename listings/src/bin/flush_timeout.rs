@@ -64,8 +64,8 @@ fn main() -> anyhow::Result<()> {
     let (broker, topic) = listings::setup()?;
     // ANCHOR: wait_again
     let tally = Tally::default();
-    let producer: BaseProducer<Tally> = ClientConfig::new()
-        .set("bootstrap.servers", broker.bootstrap_servers())
+    let producer: BaseProducer<Tally> = broker
+        .config()
         // One message per request, one request at a time: the slowest a
         // producer can be, so that 2,000 messages take many round trips.
         .set("batch.num.messages", "1")

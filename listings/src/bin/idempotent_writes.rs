@@ -7,7 +7,6 @@ use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::Duration;
 
-use rdkafka::config::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::message::Message;
 use rdkafka::producer::{BaseProducer, BaseRecord, DeliveryResult, Producer, ProducerContext};
@@ -68,8 +67,8 @@ fn main() -> anyhow::Result<()> {
         let start = end_offsets(&broker, &topic)?;
         // ANCHOR: producer
         let tally = Tally::default();
-        let producer: BaseProducer<Tally> = ClientConfig::new()
-            .set("bootstrap.servers", broker.bootstrap_servers())
+        let producer: BaseProducer<Tally> = broker
+            .config()
             .set("enable.idempotence", idempotence.to_string())
             .set("statistics.interval.ms", "100")
             // Keep trying for a minute: longer than a broker takes to restart.

@@ -3,7 +3,6 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use rdkafka::config::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::message::Message;
 use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
@@ -32,8 +31,8 @@ fn main() -> anyhow::Result<()> {
     consumer.assign(&start)?;
 
     // ANCHOR: produce
-    let producer: BaseProducer = ClientConfig::new()
-        .set("bootstrap.servers", broker.bootstrap_servers())
+    let producer: BaseProducer = broker
+        .config()
         // Pick a partition at random for each keyless message, instead of
         // keeping to one for a while to fill batches (sticky partitioning).
         .set("sticky.partitioning.linger.ms", "0")

@@ -2,7 +2,6 @@
 // a message with a key goes to the partition that key hashes to.
 use std::time::Duration;
 
-use rdkafka::config::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::message::Message;
 use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
@@ -16,8 +15,8 @@ fn main() -> anyhow::Result<()> {
     // ANCHOR: consumer
     // A consumer that starts where the topic ends now, so that it reads
     // back only what this program writes.
-    let consumer: BaseConsumer = ClientConfig::new()
-        .set("bootstrap.servers", broker.bootstrap_servers())
+    let consumer: BaseConsumer = broker
+        .config()
         .set("group.id", "keys-listing")
         .set("enable.auto.commit", "false")
         .create()?;
@@ -35,9 +34,7 @@ fn main() -> anyhow::Result<()> {
     // ANCHOR_END: consumer
 
     // ANCHOR: produce
-    let producer: BaseProducer = ClientConfig::new()
-        .set("bootstrap.servers", broker.bootstrap_servers())
-        .create()?;
+    let producer: BaseProducer = broker.config().create()?;
     for n in 0..6 {
         let value = json!({ "count": n }).to_string();
         let record = BaseRecord::to(&topic).payload(&value);

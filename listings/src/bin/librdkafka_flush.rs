@@ -2,7 +2,6 @@
 // the whole timeout, on a producer whose own thread serves the reports.
 use std::time::Duration;
 
-use rdkafka::config::ClientConfig;
 use rdkafka::error::{KafkaError, KafkaResult, RDKafkaErrorCode};
 use rdkafka::producer::{BaseRecord, Producer, ProducerContext, ThreadedProducer};
 use serde_json::json;
@@ -35,9 +34,7 @@ pub fn flush_now<C: ProducerContext>(
 fn main() -> anyhow::Result<()> {
     let (broker, topic) = listings::setup()?;
     // ANCHOR: loop
-    let producer: ThreadedProducer<_> = ClientConfig::new()
-        .set("bootstrap.servers", broker.bootstrap_servers())
-        .create()?;
+    let producer: ThreadedProducer<_> = broker.config().create()?;
     let stopwatch = listings::Stopwatch::start();
     for n in 0..15 {
         let key = "qc-key";

@@ -5,7 +5,6 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use anyhow::bail;
-use rdkafka::config::ClientConfig;
 use rdkafka::producer::{BaseProducer, BaseRecord, DeliveryResult, Producer, ProducerContext};
 use rdkafka::statistics::Statistics;
 use rdkafka::ClientContext;
@@ -57,8 +56,8 @@ fn main() -> anyhow::Result<()> {
     let (broker, topic) = listings::setup()?;
     // ANCHOR: linger
     for linger_ms in ["0", "5", "50"] {
-        let producer: BaseProducer<Reports> = ClientConfig::new()
-            .set("bootstrap.servers", broker.bootstrap_servers())
+        let producer: BaseProducer<Reports> = broker
+            .config()
             .set("linger.ms", linger_ms)
             .set("statistics.interval.ms", "20")
             .create_with_context(Reports::default())?;

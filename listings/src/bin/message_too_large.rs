@@ -1,7 +1,6 @@
 // Bad input: a message larger than the producer, or the broker, accepts.
 use std::time::Duration;
 
-use rdkafka::config::ClientConfig;
 use rdkafka::producer::{BaseProducer, BaseRecord, DeliveryResult, Producer, ProducerContext};
 use rdkafka::ClientContext;
 use serde_json::json;
@@ -30,9 +29,7 @@ fn value(n: usize, padding: usize) -> String {
 fn main() -> anyhow::Result<()> {
     let (broker, topic) = listings::setup()?;
     // ANCHOR: producer_limit
-    let producer: BaseProducer<Reports> = ClientConfig::new()
-        .set("bootstrap.servers", broker.bootstrap_servers())
-        .create_with_context(Reports)?;
+    let producer: BaseProducer<Reports> = broker.config().create_with_context(Reports)?;
     // More than message.max.bytes, 1,000,000 bytes by default.
     let too_large = value(0, 1_000_000);
     let record = BaseRecord::to(&topic).key("qc-key").payload(&too_large);
@@ -45,8 +42,8 @@ fn main() -> anyhow::Result<()> {
 
     // ANCHOR: broker_limit
     // Raise the producer's limit: now the broker's own limit decides.
-    let producer: BaseProducer<Reports> = ClientConfig::new()
-        .set("bootstrap.servers", broker.bootstrap_servers())
+    let producer: BaseProducer<Reports> = broker
+        .config()
         .set("message.max.bytes", "2000000")
         .create_with_context(Reports)?;
     let large = value(1, 1_500_000);

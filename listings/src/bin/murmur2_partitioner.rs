@@ -5,7 +5,6 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use rdkafka::config::ClientConfig;
 use rdkafka::message::Message;
 use rdkafka::producer::{BaseProducer, BaseRecord, DeliveryResult, Producer, ProducerContext};
 use rdkafka::ClientContext;
@@ -39,8 +38,8 @@ fn main() -> anyhow::Result<()> {
     let mut chosen = Vec::new();
     for partitioner in ["consistent_random", "murmur2_random"] {
         let partitions = Partitions::default();
-        let producer: BaseProducer<Partitions> = ClientConfig::new()
-            .set("bootstrap.servers", broker.bootstrap_servers())
+        let producer: BaseProducer<Partitions> = broker
+            .config()
             .set("partitioner", partitioner)
             .create_with_context(partitions.clone())?;
         for (n, key) in keys.iter().enumerate() {

@@ -4,7 +4,6 @@
 // flush waits its whole timeout, however fast the broker answered.
 use std::time::{Duration, Instant};
 
-use rdkafka::config::ClientConfig;
 use rdkafka::error::RDKafkaErrorCode;
 use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
 use serde_json::json;
@@ -12,9 +11,7 @@ use serde_json::json;
 fn main() -> anyhow::Result<()> {
     let (broker, topic) = listings::setup()?;
     // ANCHOR: wait
-    let producer: BaseProducer = ClientConfig::new()
-        .set("bootstrap.servers", broker.bootstrap_servers())
-        .create()?;
+    let producer: BaseProducer = broker.config().create()?;
     let value = json!({ "count": 0 }).to_string();
     producer
         .send(BaseRecord::to(&topic).key("qc-key").payload(&value))

@@ -2,7 +2,6 @@
 // are ready, without waiting for the rest.
 use std::time::Duration;
 
-use rdkafka::config::ClientConfig;
 use rdkafka::message::Message;
 use rdkafka::producer::{BaseProducer, BaseRecord, DeliveryResult, Producer, ProducerContext};
 use rdkafka::ClientContext;
@@ -30,9 +29,8 @@ impl ProducerContext for DeliveryReport {
 
 fn main() -> anyhow::Result<()> {
     let (broker, topic) = listings::setup()?;
-    let producer: BaseProducer<DeliveryReport> = ClientConfig::new()
-        .set("bootstrap.servers", broker.bootstrap_servers())
-        .create_with_context(DeliveryReport)?;
+    let producer: BaseProducer<DeliveryReport> =
+        broker.config().create_with_context(DeliveryReport)?;
 
     // ANCHOR: loop
     let stopwatch = listings::Stopwatch::start();

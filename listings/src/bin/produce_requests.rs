@@ -5,7 +5,6 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use anyhow::bail;
-use rdkafka::config::ClientConfig;
 use rdkafka::producer::{BaseProducer, BaseRecord, DeliveryResult, Producer, ProducerContext};
 use rdkafka::statistics::Statistics;
 use rdkafka::ClientContext;
@@ -58,8 +57,8 @@ fn main() -> anyhow::Result<()> {
     let (broker, topic) = listings::setup()?;
     // ANCHOR: count
     for (label, flush_each) in [("flush after each message", true), ("flush once", false)] {
-        let producer: BaseProducer<Reports> = ClientConfig::new()
-            .set("bootstrap.servers", broker.bootstrap_servers())
+        let producer: BaseProducer<Reports> = broker
+            .config()
             // A statistics report every 20 ms, handed to `stats` by `poll`.
             .set("statistics.interval.ms", "20")
             .create_with_context(Reports::default())?;

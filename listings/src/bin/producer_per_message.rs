@@ -3,7 +3,6 @@
 // message pays for a new client, its connection and its threads every time.
 use std::time::Duration;
 
-use rdkafka::config::ClientConfig;
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use serde_json::json;
 use tokio::task::JoinSet;
@@ -11,12 +10,8 @@ use tokio::task::JoinSet;
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let (broker, topic) = listings::setup()?;
-    let servers = broker.bootstrap_servers().to_string();
-
     // ANCHOR: shared
-    let producer: FutureProducer = ClientConfig::new()
-        .set("bootstrap.servers", &servers)
-        .create()?;
+    let producer: FutureProducer = broker.config().create()?;
     let stopwatch = listings::Stopwatch::start();
     let mut tasks = JoinSet::new();
     for n in 0..15 {
@@ -43,13 +38,11 @@ async fn main() -> anyhow::Result<()> {
     let stopwatch = listings::Stopwatch::start();
     let mut tasks = JoinSet::new();
     for n in 0..15 {
-        let servers = servers.clone();
+        let config = broker.config();
         let topic = topic.clone();
         tasks.spawn(async move {
             // What a request handler that builds its own producer does.
-            let producer: FutureProducer = ClientConfig::new()
-                .set("bootstrap.servers", &servers)
-                .create()?;
+            let producer: FutureProducer = config.create()?;
             let value = json!({ "count": n }).to_string();
             let record = FutureRecord::to(&topic).key("per-message").payload(&value);
             producer

@@ -4,7 +4,6 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use anyhow::bail;
-use rdkafka::config::ClientConfig;
 use rdkafka::producer::{BaseProducer, BaseRecord, DeliveryResult, Producer, ProducerContext};
 use rdkafka::statistics::Statistics;
 use rdkafka::ClientContext;
@@ -78,8 +77,8 @@ fn summary(report: &Statistics, topic: &str) -> String {
 fn main() -> anyhow::Result<()> {
     let (broker, topic) = listings::setup()?;
     // ANCHOR: write
-    let producer: BaseProducer<Printer> = ClientConfig::new()
-        .set("bootstrap.servers", broker.bootstrap_servers())
+    let producer: BaseProducer<Printer> = broker
+        .config()
         // A report every 10 ms, handed to `Printer::stats` by `poll`.
         .set("statistics.interval.ms", "10")
         .create_with_context(Printer {

@@ -3,7 +3,6 @@
 // so that delivered messages free their room, and sends it again.
 use std::time::Duration;
 
-use rdkafka::config::ClientConfig;
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
 use serde_json::json;
@@ -11,8 +10,8 @@ use serde_json::json;
 fn main() -> anyhow::Result<()> {
     let (broker, topic) = listings::setup()?;
     // ANCHOR: producer
-    let producer: BaseProducer = ClientConfig::new()
-        .set("bootstrap.servers", broker.bootstrap_servers())
+    let producer: BaseProducer = broker
+        .config()
         // Room for ten messages, instead of the default 100,000.
         .set("queue.buffering.max.messages", "10")
         .create()?;

@@ -3,7 +3,6 @@
 // FutureProducer::send does when the queue is full: it waits and retries.
 use std::time::{Duration, Instant};
 
-use rdkafka::config::ClientConfig;
 use rdkafka::error::KafkaError;
 use rdkafka::producer::{BaseProducer, BaseRecord, FutureProducer, FutureRecord, Producer};
 use serde_json::json;
@@ -12,8 +11,8 @@ use serde_json::json;
 async fn main() -> anyhow::Result<()> {
     let (broker, topic) = listings::setup()?;
     // ANCHOR: base
-    let producer: BaseProducer = ClientConfig::new()
-        .set("bootstrap.servers", broker.bootstrap_servers())
+    let producer: BaseProducer = broker
+        .config()
         .set("queue.buffering.max.messages", "10")
         .create()?;
     for n in 0..10 {
@@ -48,8 +47,8 @@ async fn main() -> anyhow::Result<()> {
     // ANCHOR_END: base
 
     // ANCHOR: future
-    let producer: FutureProducer = ClientConfig::new()
-        .set("bootstrap.servers", broker.bootstrap_servers())
+    let producer: FutureProducer = broker
+        .config()
         .set("queue.buffering.max.messages", "10")
         .create()?;
     let started = Instant::now();

@@ -6,7 +6,6 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
-use rdkafka::config::ClientConfig;
 use rdkafka::producer::{BaseRecord, DeliveryResult, Producer, ProducerContext, ThreadedProducer};
 use rdkafka::ClientContext;
 use tokio::sync::Semaphore;
@@ -82,8 +81,8 @@ pub async fn write_all(
 async fn main() -> anyhow::Result<()> {
     let (broker, topic) = listings::setup()?;
     // ANCHOR: main
-    let producer: ThreadedProducer<ReturnPermits> = ClientConfig::new()
-        .set("bootstrap.servers", broker.bootstrap_servers())
+    let producer: ThreadedProducer<ReturnPermits> = broker
+        .config()
         .create_with_context(ReturnPermits::new(1_000))?;
     let messages: Vec<(String, String)> = (0..10_000)
         .map(|seq| (format!("key-{}", seq % 10), format!("{{\"seq\":{seq}}}")))

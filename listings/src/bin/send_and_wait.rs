@@ -2,7 +2,6 @@
 // which comes back after one round trip to the broker.
 use std::time::Duration;
 
-use rdkafka::config::ClientConfig;
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use serde_json::json;
 
@@ -10,8 +9,8 @@ use serde_json::json;
 async fn main() -> anyhow::Result<()> {
     let (broker, topic) = listings::setup()?;
     // ANCHOR: producer
-    let producer: FutureProducer = ClientConfig::new()
-        .set("bootstrap.servers", broker.bootstrap_servers())
+    let producer: FutureProducer = broker
+        .config()
         // Send at once: nothing else is coming until this message is acknowledged.
         .set("linger.ms", "0")
         .create()?;

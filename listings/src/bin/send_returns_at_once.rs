@@ -1,15 +1,12 @@
 // `send` only queues: it returns before the broker has seen anything.
 use std::time::{Duration, Instant};
 
-use rdkafka::config::ClientConfig;
 use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
 use serde_json::json;
 
 fn main() -> anyhow::Result<()> {
     let (broker, topic) = listings::setup()?;
-    let producer: BaseProducer = ClientConfig::new()
-        .set("bootstrap.servers", broker.bootstrap_servers())
-        .create()?;
+    let producer: BaseProducer = broker.config().create()?;
 
     // ANCHOR: queue
     let started = Instant::now();

@@ -1,5 +1,4 @@
 // Setting up: which broker, which topic, and a producer to write with.
-use rdkafka::config::ClientConfig;
 use rdkafka::producer::BaseProducer;
 
 fn main() -> anyhow::Result<()> {
@@ -16,9 +15,8 @@ fn main() -> anyhow::Result<()> {
     // ANCHOR_END: broker
 
     // ANCHOR: producer
-    let producer: BaseProducer = ClientConfig::new()
-        .set("bootstrap.servers", broker.bootstrap_servers())
-        .create()?;
+    // `bootstrap.servers`, and the settings of KAFKA_CONFIG_FILE if it is set.
+    let producer: BaseProducer = broker.config().create()?;
     // ANCHOR_END: producer
 
     let _ = producer;

@@ -3,7 +3,6 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use rdkafka::config::ClientConfig;
 use rdkafka::producer::{BaseProducer, BaseRecord, DeliveryResult, Producer, ProducerContext};
 use rdkafka::ClientContext;
 use serde_json::json;
@@ -32,9 +31,7 @@ impl ProducerContext for Counter {
 
 fn main() -> anyhow::Result<()> {
     let (broker, topic) = listings::setup()?;
-    let producer: BaseProducer<Counter> = ClientConfig::new()
-        .set("bootstrap.servers", broker.bootstrap_servers())
-        .create_with_context(Counter::default())?;
+    let producer: BaseProducer<Counter> = broker.config().create_with_context(Counter::default())?;
     for n in 0..15 {
         let value = json!({ "count": n }).to_string();
         producer

@@ -2,7 +2,6 @@
 // every message, but wait in 1 ms slices instead of flush's 100 ms ones.
 use std::time::{Duration, Instant};
 
-use rdkafka::config::ClientConfig;
 use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
 use serde_json::json;
 
@@ -25,8 +24,8 @@ fn wait_for_deliveries(producer: &BaseProducer, timeout: Duration) -> anyhow::Re
 
 fn main() -> anyhow::Result<()> {
     let (broker, topic) = listings::setup()?;
-    let producer: BaseProducer = ClientConfig::new()
-        .set("bootstrap.servers", broker.bootstrap_servers())
+    let producer: BaseProducer = broker
+        .config()
         // Nothing else is coming while we wait: send each message at once.
         .set("linger.ms", "0")
         .create()?;

@@ -4,7 +4,6 @@
 use std::sync::Mutex;
 use std::time::Duration;
 
-use rdkafka::config::ClientConfig;
 use rdkafka::producer::{BaseRecord, DeliveryResult, Producer, ProducerContext, ThreadedProducer};
 use rdkafka::statistics::Statistics;
 use rdkafka::ClientContext;
@@ -36,8 +35,8 @@ impl ProducerContext for Peak {
 fn main() -> anyhow::Result<()> {
     let (broker, topic) = listings::setup()?;
     // Its own thread polls, so the reports arrive without our help.
-    let producer: ThreadedProducer<Peak> = ClientConfig::new()
-        .set("bootstrap.servers", broker.bootstrap_servers())
+    let producer: ThreadedProducer<Peak> = broker
+        .config()
         .set("statistics.interval.ms", "10")
         .create_with_context(Peak::default())?;
     for n in 0..20_000 {

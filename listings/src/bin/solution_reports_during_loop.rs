@@ -3,7 +3,6 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use rdkafka::config::ClientConfig;
 use rdkafka::producer::{BaseProducer, BaseRecord, DeliveryResult, Producer, ProducerContext};
 use rdkafka::ClientContext;
 use serde_json::json;
@@ -25,9 +24,8 @@ impl ProducerContext for Delivered {
 
 fn main() -> anyhow::Result<()> {
     let (broker, topic) = listings::setup()?;
-    let producer: BaseProducer<Delivered> = ClientConfig::new()
-        .set("bootstrap.servers", broker.bootstrap_servers())
-        .create_with_context(Delivered::default())?;
+    let producer: BaseProducer<Delivered> =
+        broker.config().create_with_context(Delivered::default())?;
 
     // ANCHOR: solution
     let messages = 20_000;

@@ -6,7 +6,6 @@ use std::collections::BTreeMap;
 use std::sync::Mutex;
 use std::time::Duration;
 
-use rdkafka::config::ClientConfig;
 use rdkafka::message::Message;
 use rdkafka::producer::{BaseProducer, BaseRecord, DeliveryResult, Producer, ProducerContext};
 use rdkafka::ClientContext;
@@ -31,9 +30,8 @@ impl ProducerContext for Partitions {
 fn main() -> anyhow::Result<()> {
     let (broker, topic) = listings::setup()?;
     // ANCHOR: rounds
-    let producer: BaseProducer<Partitions> = ClientConfig::new()
-        .set("bootstrap.servers", broker.bootstrap_servers())
-        .create_with_context(Partitions::default())?;
+    let producer: BaseProducer<Partitions> =
+        broker.config().create_with_context(Partitions::default())?;
     // The same fifteen keyless sends twice: first on the fresh producer,
     // then on the same producer once it is connected and knows the topic.
     for round in ["fresh producer", "ready producer"] {

@@ -3,7 +3,6 @@
 use std::thread;
 use std::time::Duration;
 
-use rdkafka::config::ClientConfig;
 use rdkafka::message::Message;
 use rdkafka::producer::{BaseRecord, DeliveryResult, Producer, ProducerContext, ThreadedProducer};
 use rdkafka::ClientContext;
@@ -33,9 +32,8 @@ impl ProducerContext for DeliveryReport {
 fn main() -> anyhow::Result<()> {
     let (broker, topic) = listings::setup()?;
     // ANCHOR: producer
-    let producer: ThreadedProducer<DeliveryReport> = ClientConfig::new()
-        .set("bootstrap.servers", broker.bootstrap_servers())
-        .create_with_context(DeliveryReport)?;
+    let producer: ThreadedProducer<DeliveryReport> =
+        broker.config().create_with_context(DeliveryReport)?;
     // ANCHOR_END: producer
 
     // ANCHOR: loop

@@ -2,7 +2,6 @@
 // at once, with the rule; without it, the broker decides, later.
 use std::time::Duration;
 
-use rdkafka::config::ClientConfig;
 use rdkafka::message::Message;
 use rdkafka::producer::{BaseProducer, BaseRecord, DeliveryResult, Producer, ProducerContext};
 use rdkafka::ClientContext;
@@ -37,9 +36,7 @@ fn main() -> anyhow::Result<()> {
 
     // ANCHOR: unguarded
     // The same names, sent without the guard.
-    let producer: BaseProducer<Reports> = ClientConfig::new()
-        .set("bootstrap.servers", broker.bootstrap_servers())
-        .create_with_context(Reports)?;
+    let producer: BaseProducer<Reports> = broker.config().create_with_context(Reports)?;
     for name in names {
         let value = json!({ "count": 0 }).to_string();
         producer

@@ -4,7 +4,6 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use rdkafka::config::ClientConfig;
 use rdkafka::message::{Header, OwnedHeaders};
 use rdkafka::producer::future_producer::Delivery;
 use rdkafka::producer::{FutureProducer, FutureRecord};
@@ -125,9 +124,7 @@ impl Event for StockCounted {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let (broker, topic) = listings::setup()?;
-    let producer: FutureProducer = ClientConfig::new()
-        .set("bootstrap.servers", broker.bootstrap_servers())
-        .create()?;
+    let producer: FutureProducer = broker.config().create()?;
 
     // ANCHOR: main
     for order in orders() {

@@ -4,7 +4,6 @@
 use std::sync::mpsc;
 use std::time::Duration;
 
-use rdkafka::config::ClientConfig;
 use rdkafka::error::KafkaError;
 use rdkafka::message::Message;
 use rdkafka::producer::{BaseRecord, DeliveryResult, ProducerContext, ThreadedProducer};
@@ -38,8 +37,8 @@ fn main() -> anyhow::Result<()> {
     let (broker, topic) = listings::setup()?;
     // ANCHOR: loop
     let (sender, reports) = mpsc::channel();
-    let producer: ThreadedProducer<ToChannel> = ClientConfig::new()
-        .set("bootstrap.servers", broker.bootstrap_servers())
+    let producer: ThreadedProducer<ToChannel> = broker
+        .config()
         // Send at once: nothing else is coming until this message is acknowledged.
         .set("linger.ms", "0")
         .create_with_context(ToChannel(sender))?;

@@ -10,7 +10,6 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use futures::stream::{FuturesUnordered, StreamExt};
-use rdkafka::config::ClientConfig;
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::producer::{FutureProducer, FutureRecord, Producer, PurgeConfig};
 use tokio::sync::mpsc;
@@ -84,8 +83,8 @@ async fn stop_signal() -> anyhow::Result<&'static str> {
 #[tokio::main]
 async fn main() -> anyhow::Result<ExitCode> {
     let (broker, topic) = listings::setup()?;
-    let producer: FutureProducer = ClientConfig::new()
-        .set("bootstrap.servers", broker.bootstrap_servers())
+    let producer: FutureProducer = broker
+        .config()
         // Retries keep each key's order and write nothing twice.
         .set("enable.idempotence", "true")
         .create()?;
