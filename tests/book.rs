@@ -126,8 +126,17 @@ fn librdkafka_version_is_the_one_linked() {
 fn kafka_version_is_the_one_docker_compose_and_both_cis_run() {
     let stated = tested_with("Apache Kafka");
     let compose = include_str!("../docker-compose.yml");
-    // Every service: the single broker and the three of the profile
-    // `cluster` (.ci/compose-check loads the file as docker compose does).
+    // Every service: the single broker, the three of the profile
+    // `cluster` and the two of the profile `secure` (.ci/compose-check
+    // loads the file as docker compose does).
+    let services = [
+        "kafka",
+        "kafka-1",
+        "kafka-2",
+        "kafka-3",
+        "kafka-secure-init",
+        "kafka-secure",
+    ];
     let images: Vec<&str> = compose
         .lines()
         .filter_map(|line| line.trim().strip_prefix("image:"))
@@ -135,12 +144,14 @@ fn kafka_version_is_the_one_docker_compose_and_both_cis_run() {
         .collect();
     assert_eq!(
         images,
-        vec![format!("apache/kafka:{stated}"); 4],
-        "docker-compose.yml: the services kafka, kafka-1, kafka-2 and kafka-3 must all run Kafka {stated}"
+        vec![format!("apache/kafka:{stated}"); services.len()],
+        "docker-compose.yml: the services {services:?} must all run Kafka {stated}"
     );
-    for service in ["kafka", "kafka-1", "kafka-2", "kafka-3"] {
+    for service in services {
         assert!(
-            compose.contains(&format!("\n  {service}:\n    image: apache/kafka:{stated}\n")),
+            compose.contains(&format!(
+                "\n  {service}:\n    image: apache/kafka:{stated}\n"
+            )),
             "docker-compose.yml: service {service} does not run apache/kafka:{stated}"
         );
     }
