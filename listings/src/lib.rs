@@ -10,16 +10,20 @@
 use std::env;
 use std::fs;
 use std::path::Path;
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
 use rdkafka::client::DefaultClientContext;
-use rdkafka::config::ClientConfig;
+use rdkafka::config::{ClientConfig, RDKafkaLogLevel};
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::mocking::MockCluster;
-use rdkafka::producer::DefaultProducerContext;
+use rdkafka::producer::{
+    BaseProducer, DefaultProducerContext, DeliveryResult, Producer, ProducerContext,
+};
+use rdkafka::ClientContext;
 
 /// How many partitions a topic gets when the listings create it.
 pub const PARTITIONS: i32 = 3;
@@ -80,6 +84,16 @@ impl Broker {
             settings,
             embedded: Some(mock),
         })
+    }
+
+    /// A Kafka at `bootstrap_servers`, with no settings file: how the tests
+    /// reach a broker's open listener.
+    pub fn at(bootstrap_servers: &str) -> Broker {
+        Broker {
+            bootstrap_servers: bootstrap_servers.to_string(),
+            settings: Vec::new(),
+            embedded: None,
+        }
     }
 
     /// The value for the `bootstrap.servers` setting.
@@ -157,17 +171,41 @@ impl Broker {
     /// because asking for one by name may create it on a broker that has
     /// `auto.create.topics.enable`.
     pub fn topic_exists(&self, topic: &str) -> anyhow::Result<bool> {
-        let consumer: BaseConsumer = self.config().create()?;
-        let metadata = consumer
-            .fetch_metadata(None, SETUP_TIMEOUT)
-            .with_context(|| {
-                format!(
-                    "no answer from Kafka at {} within {} s: is it running?",
+        // librdkafka logs connection failures at the info level; rdkafka
+        // passes on only errors unless told (or unless a logger wants more).
+        let client: BaseProducer<FirstError> = self
+            .config()
+            .set_log_level(RDKafkaLogLevel::Info)
+            .create_with_context(FirstError::default())?;
+        let deadline = Instant::now() + SETUP_TIMEOUT;
+        loop {
+            let metadata = client
+                .client()
+                .fetch_metadata(None, Duration::from_millis(200));
+            if let Ok(metadata) = metadata {
+                return Ok(metadata.topics().iter().any(|t| t.name() == topic));
+            }
+            // Serves the error events librdkafka has for us.
+            client.poll(Duration::ZERO);
+            // A wrong password or certificate does not fix itself: say so now.
+            if let Some(reason) = client.context().lasting() {
+                bail!(
+                    "Kafka at {} refused this client: {reason}",
+                    self.bootstrap_servers
+                );
+            }
+            if Instant::now() >= deadline {
+                let said = client
+                    .context()
+                    .reason()
+                    .map_or(String::new(), |reason| format!(" (librdkafka: {reason})"));
+                bail!(
+                    "no answer from Kafka at {} within {} s: is it running?{said}",
                     self.bootstrap_servers,
                     SETUP_TIMEOUT.as_secs()
-                )
-            })?;
-        Ok(metadata.topics().iter().any(|t| t.name() == topic))
+                );
+            }
+        }
     }
 
     /// How many messages `topic` has received in all: the sum of its
@@ -205,6 +243,73 @@ impl Broker {
         config
     }
     // ANCHOR_END: config
+}
+
+/// What librdkafka said went wrong, first: the cause, rather than the "all
+/// brokers are down" that follows it.
+#[derive(Default)]
+struct FirstError {
+    /// The first error event, with its code, other than "all brokers down".
+    event: Mutex<Option<(RDKafkaErrorCode, String)>>,
+    /// The first connection failure in librdkafka's log.
+    failure: Mutex<Option<String>>,
+    /// "All brokers are down", if nothing better came.
+    all_down: Mutex<Option<String>>,
+}
+
+impl FirstError {
+    /// An error event whose code says it will not fix itself.
+    fn lasting(&self) -> Option<String> {
+        match &*self.event.lock().unwrap() {
+            Some((RDKafkaErrorCode::Authentication | RDKafkaErrorCode::SSL, reason)) => {
+                Some(reason.clone())
+            }
+            _ => None,
+        }
+    }
+
+    /// The best account of what went wrong.
+    fn reason(&self) -> Option<String> {
+        let event = self.event.lock().unwrap().clone().map(|(_, reason)| reason);
+        event
+            .or_else(|| self.failure.lock().unwrap().clone())
+            .or_else(|| self.all_down.lock().unwrap().clone())
+    }
+}
+
+impl ClientContext for FirstError {
+    fn error(&self, error: KafkaError, reason: &str) {
+        let code = error
+            .rdkafka_error_code()
+            .unwrap_or(RDKafkaErrorCode::Unknown);
+        let slot = if code == RDKafkaErrorCode::AllBrokersDown {
+            &self.all_down
+        } else {
+            self.event
+                .lock()
+                .unwrap()
+                .get_or_insert((code, reason.to_string()));
+            return;
+        };
+        slot.lock().unwrap().get_or_insert(reason.to_string());
+    }
+
+    // Some causes reach only the log: a connection the broker closes while
+    // librdkafka asks for its API versions (a TLS port, for one) raises no
+    // error event of its own, only "all brokers are down" after it.
+    fn log(&self, _level: RDKafkaLogLevel, facility: &str, message: &str) {
+        if facility == "FAIL" {
+            self.failure
+                .lock()
+                .unwrap()
+                .get_or_insert(message.to_string());
+        }
+    }
+}
+
+impl ProducerContext for FirstError {
+    type DeliveryOpaque = ();
+    fn delivery(&self, _: &DeliveryResult<'_>, _: Self::DeliveryOpaque) {}
 }
 
 /// Reads a file of librdkafka settings: one `key=value` a line, as kcat's
