@@ -15,7 +15,6 @@ use std::time::{Duration, Instant};
 use anyhow::bail;
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
 use rdkafka::client::DefaultClientContext;
-use rdkafka::config::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::message::Message;
@@ -77,8 +76,8 @@ fn main() -> anyhow::Result<()> {
 
     // ANCHOR: producer
     let reports = Reports::default();
-    let producer: BaseProducer<Reports> = ClientConfig::new()
-        .set("bootstrap.servers", broker.bootstrap_servers())
+    let producer: BaseProducer<Reports> = broker
+        .config()
         .set("acks", &acks)
         // Idempotence needs acks=all; with acks=1 it is off.
         .set("enable.idempotence", (acks == "all").to_string())
