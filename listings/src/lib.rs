@@ -231,7 +231,6 @@ impl Broker {
         Ok(sum)
     }
 
-    // ANCHOR: config
     /// A client configuration: `bootstrap.servers`, then the settings of
     /// `KAFKA_CONFIG_FILE` (security, for example), if any.
     pub fn config(&self) -> ClientConfig {
@@ -242,7 +241,6 @@ impl Broker {
         }
         config
     }
-    // ANCHOR_END: config
 }
 
 /// What librdkafka said went wrong, first: the cause, rather than the "all
