@@ -2,7 +2,7 @@
 // listings create gets; bad files stop a listing before it connects.
 mod common;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use common::*;
 
@@ -16,7 +16,7 @@ fn settings_file(text: &str) -> PathBuf {
 
 /// Runs `setup` with the settings file, no KAFKA_BOOTSTRAP_SERVERS, and
 /// returns how it ended.
-fn setup_with(path: &PathBuf) -> Run {
+fn setup_with(path: &Path) -> Run {
     let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_setup"));
     command.env_remove("KAFKA_BOOTSTRAP_SERVERS");
     run_command(command, &[("KAFKA_CONFIG_FILE", path.to_str().unwrap())])
