@@ -673,26 +673,12 @@ fn send_and_wait(target: &Target<'_>, n: usize) -> anyhow::Result<Outcome> {
     })
 }
 
-/// Where a message landed, or why it did not.
-type Report = Result<(i32, i64), KafkaError>;
-
-/// A producer context that hands every report to whoever waits for it.
-struct Channel(mpsc::Sender<Report>);
-
-impl ClientContext for Channel {}
-
-impl ProducerContext for Channel {
-    type DeliveryOpaque = ();
-
-    fn delivery(&self, result: &DeliveryResult<'_>, _: Self::DeliveryOpaque) {
-        let report = match result {
-            Ok(msg) => Ok((msg.partition(), msg.offset())),
-            Err((err, _msg)) => Err(err.clone()),
-        };
-        // The receiver is gone only once the run is over.
-        let _ = self.0.send(report);
-    }
-}
+// The context that hands every report to a channel, as the listing
+// `wait_for_each` teaches it.
+#[allow(dead_code)]
+#[path = "../../listings/src/bin/wait_for_each.rs"]
+mod wait_for_each;
+use wait_for_each::{Report, ToChannel as Channel};
 
 // A synchronous write without async: a ThreadedProducer's thread serves the
 // reports, and the caller waits on a channel for each one.

@@ -12,10 +12,10 @@ use serde_json::json;
 
 // ANCHOR: context
 /// Where a message landed, or why it did not.
-type Report = Result<(i32, i64), KafkaError>;
+pub type Report = Result<(i32, i64), KafkaError>;
 
 /// Hands every report to whoever waits on the channel.
-struct ToChannel(mpsc::Sender<Report>);
+pub struct ToChannel(pub mpsc::Sender<Report>);
 
 impl ClientContext for ToChannel {}
 
