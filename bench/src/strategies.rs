@@ -654,17 +654,31 @@ fn poll_each_then(
 // The synchronous write the book recommends: await each message's future.
 fn send_and_wait(target: &Target<'_>, n: usize) -> anyhow::Result<Outcome> {
     let producer = target.future_producer()?;
+    // A clone is a handle to the same producer: nothing is built per message.
+    await_each_send(target, n, || Ok(producer.clone()))
+}
+
+/// Sends `n` keyed messages one at a time, each through the producer
+/// `producer_for` gives and awaited before the next; each message's time
+/// includes getting its producer and dropping it.
+fn await_each_send(
+    target: &Target<'_>,
+    n: usize,
+    mut producer_for: impl FnMut() -> anyhow::Result<FutureProducer>,
+) -> anyhow::Result<Outcome> {
     target.runtime.block_on(async {
         let mut outcome = Outcome::default();
         let clock = Clock::start();
         for i in 0..n {
             let sent = Instant::now();
+            let producer = producer_for()?;
             let payload = value(i);
             let record = FutureRecord::to(target.topic).key(KEY).payload(&payload);
             match producer.send(record, TIMEOUT).await {
                 Ok(_delivery) => outcome.delivered += 1,
                 Err((err, _msg)) => outcome.fail(err),
             }
+            drop(producer);
             outcome.latencies.push(sent.elapsed());
             target.progress.inc(1);
         }
@@ -922,25 +936,7 @@ fn producer_per_message(target: &Target<'_>, n: usize) -> anyhow::Result<Outcome
     // Every run starts with the warm-up messages, written by a producer of
     // their own.
     drop(target.future_producer()?);
-    target.runtime.block_on(async {
-        let mut outcome = Outcome::default();
-        let clock = Clock::start();
-        for i in 0..n {
-            let sent = Instant::now();
-            let producer: FutureProducer = target.config().create()?;
-            let payload = value(i);
-            let record = FutureRecord::to(target.topic).key(KEY).payload(&payload);
-            match producer.send(record, TIMEOUT).await {
-                Ok(_delivery) => outcome.delivered += 1,
-                Err((err, _msg)) => outcome.fail(err),
-            }
-            drop(producer);
-            outcome.latencies.push(sent.elapsed());
-            target.progress.inc(1);
-        }
-        outcome.stop(clock);
-        Ok(outcome)
-    })
+    await_each_send(target, n, || Ok(target.config().create()?))
 }
 
 // The async way without a future per message, as the listing

@@ -4,7 +4,7 @@
 mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::{Read, Write};
+use std::io::Write;
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -183,31 +183,6 @@ fn start_service(broker: &Broker, topic: &str) -> Child {
         .expect("service started")
 }
 
-/// Waits up to `limit` for `child` to end; returns its exit success, stdout
-/// and stderr.
-fn wait_within(mut child: Child, limit: Duration) -> Run {
-    let started = Instant::now();
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        if started.elapsed() > limit {
-            child.kill().ok();
-            panic!("the service ran longer than {limit:?}");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    let mut stdout = String::new();
-    let mut stderr = String::new();
-    child.stdout.unwrap().read_to_string(&mut stdout).unwrap();
-    child.stderr.unwrap().read_to_string(&mut stderr).unwrap();
-    Run {
-        success: status.success(),
-        stdout,
-        stderr,
-    }
-}
-
 #[test]
 fn malformed_lines_are_reported_by_number_and_skipped() {
     let broker = broker();
@@ -220,7 +195,7 @@ fn malformed_lines_are_reported_by_number_and_skipped() {
         .unwrap()
         .write_all(input.as_bytes())
         .unwrap();
-    let run = wait_within(child, Duration::from_secs(60));
+    let run = wait_within(child, "write_service", Duration::from_secs(60));
     assert_success(&run, "write_service");
     assert_eq!(
         run.stdout.trim(),
@@ -319,7 +294,7 @@ fn sigterm_mid_stream_delivers_everything_accepted_and_counts_it_right() {
     let (feeder, written) = feed(&mut child);
     wait_for_messages(&broker, &topic, 5_000);
     signal(&child, "-TERM");
-    let run = wait_within(child, Duration::from_secs(60));
+    let run = wait_within(child, "write_service", Duration::from_secs(60));
     feeder.join().unwrap();
     println!("{}{}", run.stdout, run.stderr);
     assert!(run.stderr.contains("SIGTERM: taking no more input"));
@@ -369,7 +344,7 @@ fn sigkill_mid_stream_loses_what_was_in_flight() {
     let (feeder, written) = feed(&mut child);
     wait_for_messages(&broker, &topic, 5_000);
     signal(&child, "-KILL");
-    let run = wait_within(child, Duration::from_secs(60));
+    let run = wait_within(child, "write_service", Duration::from_secs(60));
     feeder.join().unwrap();
     assert!(!run.success);
     assert_eq!(run.stdout, "", "killed: no summary");

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 use std::io::Read;
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use rdkafka::consumer::{BaseConsumer, Consumer};
@@ -107,7 +107,6 @@ pub fn run_command(command: Command, env: &[(&str, &str)]) -> Run {
 
 /// Runs `command` with `env` added, killing it after `limit`.
 pub fn run_command_within(mut command: Command, env: &[(&str, &str)], limit: Duration) -> Run {
-    let exe = format!("{:?}", command.get_program());
     command
         .env("RUST_BACKTRACE", "0")
         .stdout(Stdio::piped())
@@ -115,7 +114,13 @@ pub fn run_command_within(mut command: Command, env: &[(&str, &str)], limit: Dur
     for (key, value) in env {
         command.env(key, value);
     }
-    let mut child = command.spawn().expect("listing started");
+    let exe = format!("{:?}", command.get_program());
+    wait_within(command.spawn().expect("listing started"), &exe, limit)
+}
+
+/// Waits up to `limit` for `child`, started with its output piped, to end,
+/// and returns what it printed; kills it and fails after `limit`.
+pub fn wait_within(mut child: Child, what: &str, limit: Duration) -> Run {
     // Read both pipes on threads so that a chatty listing cannot block.
     let mut stdout = child.stdout.take().unwrap();
     let mut stderr = child.stderr.take().unwrap();
@@ -134,7 +139,7 @@ pub fn run_command_within(mut command: Command, env: &[(&str, &str)], limit: Dur
         }
         if started.elapsed() > limit {
             child.kill().ok();
-            panic!("{exe} ran longer than {limit:?}");
+            panic!("{what} ran longer than {limit:?}");
         }
         std::thread::sleep(Duration::from_millis(20));
     };
