@@ -126,11 +126,12 @@ fn librdkafka_version_is_the_one_linked() {
 fn kafka_version_is_the_one_docker_compose_and_both_cis_run() {
     let stated = tested_with("Apache Kafka");
     let compose = include_str!("../docker-compose.yml");
-    // Every service: the single broker, the three of the profile
-    // `cluster` and the two of the profile `secure` (.ci/compose-check
-    // loads the file as docker compose does).
+    // Every service: the single broker, the controller and the three
+    // brokers of the profile `cluster` and the two of the profile `secure`
+    // (.ci/compose-check loads the file as docker compose does).
     let services = [
         "kafka",
+        "kafka-0",
         "kafka-1",
         "kafka-2",
         "kafka-3",
