@@ -121,8 +121,19 @@ pub fn run_command_within(mut command: Command, env: &[(&str, &str)], limit: Dur
 /// Waits up to `limit` for `child`, started with its output piped, to end,
 /// and returns what it printed; kills it and fails after `limit`.
 pub fn wait_within(mut child: Child, what: &str, limit: Duration) -> Run {
+    let stdout = child.stdout.take().unwrap();
+    wait_reading(child, stdout, what, limit)
+}
+
+/// Like `wait_within`, for a child whose standard output the test set up
+/// itself and reads from `stdout`; its standard error is piped.
+pub fn wait_reading(
+    mut child: Child,
+    mut stdout: impl Read + Send + 'static,
+    what: &str,
+    limit: Duration,
+) -> Run {
     // Read both pipes on threads so that a chatty listing cannot block.
-    let mut stdout = child.stdout.take().unwrap();
     let mut stderr = child.stderr.take().unwrap();
     let out = std::thread::spawn(move || {
         let mut s = String::new();
