@@ -89,10 +89,17 @@ fn a_copied_listing_builds_and_runs_in_a_crate_of_its_own() {
     std::fs::copy(format!("{ROOT}/Cargo.lock"), krate.join("Cargo.lock")).unwrap();
     let target = Path::new(env!("CARGO_TARGET_TMPDIR")).join("copied-listing-target");
     let target = target.to_str().unwrap();
+    // Its intermediate files go where the workspace's do, so the
+    // dependencies it shares with the workspace (librdkafka above all) are
+    // not compiled a second time; its programs go to its own folder.
+    let build_dir = Path::new(env!("CARGO_TARGET_TMPDIR")).parent().unwrap();
     cargo(
         &krate,
         &["build", "--bins"],
-        &[("CARGO_TARGET_DIR", target)],
+        &[
+            ("CARGO_TARGET_DIR", target),
+            ("CARGO_BUILD_BUILD_DIR", build_dir.to_str().unwrap()),
+        ],
     );
 
     for name in COPIED {
