@@ -1,10 +1,10 @@
 // Replication and acks: writes to a partition that has fewer in-sync
-// replicas than its topic's min.insync.replicas. The topic asks for all
-// three (min.insync.replicas=3). When KILL_BROKER is set, the listing runs
-// it first for a follower of partition 0 (`{}` is the broker's id), and
-// waits until the cluster has taken that broker out of the in-sync set; on
-// a cluster of fewer than three brokers there are too few replicas anyway.
-// When START_BROKER is set, the last write runs it to bring the broker back.
+// replicas than its topic's min.insync.replicas. The topic has three
+// replicas and min.insync.replicas=2. When KILL_BROKER is set, the listing
+// runs it for both followers of partition 0 (`{}` is the broker's id), and
+// waits until the cluster has taken them out of the in-sync set, which
+// leaves the leader alone in it. When START_BROKER is set, the last writes
+// run it for one of the two, to bring it back while they wait.
 //   KILL_BROKER='scripts/kafka cluster kill {}' START_BROKER='scripts/kafka cluster restart {}'
 //   KILL_BROKER='docker compose kill kafka-{}' START_BROKER='docker compose start kafka-{}'
 use std::env;
@@ -12,7 +12,7 @@ use std::process::{Child, Command};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use anyhow::{bail, Context};
+use anyhow::bail;
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
 use rdkafka::client::DefaultClientContext;
 use rdkafka::consumer::{BaseConsumer, Consumer};
@@ -21,15 +21,17 @@ use rdkafka::message::Message;
 use rdkafka::producer::{BaseProducer, BaseRecord, DeliveryResult, ProducerContext};
 use rdkafka::ClientContext;
 
+/// How many messages each way of writing sends.
+const MESSAGES: usize = 10;
 /// How long each request to the cluster may take.
 const TIMEOUT: Duration = Duration::from_secs(10);
 
-/// Sends the delivery report of the one message a producer writes.
-struct Report(mpsc::Sender<Result<i64, String>>);
+/// Sends on each delivery report: the offset, or the error.
+struct Reports(mpsc::Sender<Result<i64, String>>);
 
-impl ClientContext for Report {}
+impl ClientContext for Reports {}
 
-impl ProducerContext for Report {
+impl ProducerContext for Reports {
     type DeliveryOpaque = ();
 
     fn delivery(&self, result: &DeliveryResult<'_>, _: ()) {
@@ -44,43 +46,51 @@ impl ProducerContext for Report {
 fn main() -> anyhow::Result<()> {
     let topic = format!("{}-too-few-replicas", listings::topic_from_env()?);
     let broker = listings::Broker::from_env()?;
-    create_topic_needing_three(&broker, &topic)?;
-    let follower = match env::var("KILL_BROKER") {
-        Ok(command) => Some(kill_a_follower(&broker, &topic, &command)?),
-        Err(_) => None,
+    create_topic(&broker, &topic)?;
+    let followers = match env::var("KILL_BROKER") {
+        Ok(command) => kill_the_followers(&broker, &topic, &command)?,
+        Err(_) => Vec::new(),
     };
-    let isr = in_sync_replicas(&broker, &topic)?;
-    println!("partition 0: in sync {isr:?}, min.insync.replicas 3");
+    let (leader, _, isr) = partition_zero(&broker, &topic)?;
+    println!("partition 0: leader {leader}, in sync {isr:?}, min.insync.replicas 2");
+    // Where partition 0 ends before the writes (a topic of an earlier run
+    // holds that run's messages).
+    let start = high_watermark(&broker, &topic)?;
 
     // ANCHOR: writes
-    write(&broker, &topic, "acks=1", &[("acks", "1")])?;
-    write(
+    let mut delivered = write(&broker, &topic, "acks=1", &[("acks", "1")])?;
+    readable(&broker, &topic, start, delivered)?;
+    delivered += write(
         &broker,
         &topic,
         "acks=all, no retries",
         &[("acks", "all"), ("retries", "0")],
     )?;
-    write(
+    delivered += write(
         &broker,
         &topic,
-        "acks=all, 5 s to deliver",
-        &[("acks", "all"), ("message.timeout.ms", "5000")],
+        "acks=all, 10 s to deliver",
+        &[("acks", "all"), ("message.timeout.ms", "10000")],
     )?;
     // ANCHOR_END: writes
-    match (follower, env::var("START_BROKER")) {
-        (Some(id), Ok(command)) => {
+    match (&followers[..], env::var("START_BROKER")) {
+        ([first, rest @ ..], Ok(command)) => {
             // ANCHOR: back
-            let command = command.replace("{}", &id.to_string());
-            println!("starting broker {id} again while the write waits: {command}");
-            let mut start = Command::new("sh").args(["-c", &command]).spawn()?;
-            write(
+            let command = command.replace("{}", &first.to_string());
+            println!("starting broker {first} again while the writes wait: {command}");
+            let mut starting = Command::new("sh").args(["-c", &command]).spawn()?;
+            delivered += write(
                 &broker,
                 &topic,
                 "acks=all, 60 s to deliver",
                 &[("acks", "all"), ("message.timeout.ms", "60000")],
             )?;
+            readable(&broker, &topic, start, delivered)?;
             // ANCHOR_END: back
-            wait_for(&mut start, &command)?;
+            wait_for(&mut starting, &command)?;
+            for id in rest {
+                println!("broker {id} is still down");
+            }
         }
         _ => println!("no broker to bring back (KILL_BROKER and START_BROKER are not both set)"),
     }
@@ -88,84 +98,159 @@ fn main() -> anyhow::Result<()> {
 }
 
 // ANCHOR: write
-/// Writes one message to partition 0 with `settings`; prints its report.
+/// Writes MESSAGES messages to partition 0 with `settings`, prints what
+/// their delivery reports say, and returns how many were delivered.
 fn write(
     broker: &listings::Broker,
     topic: &str,
     label: &str,
     settings: &[(&str, &str)],
-) -> anyhow::Result<()> {
+) -> anyhow::Result<usize> {
     let (reports, report) = mpsc::channel();
     let mut config = broker.config();
     for (key, value) in settings {
         config.set(*key, *value);
     }
-    let producer: BaseProducer<Report> = config.create_with_context(Report(reports))?;
+    let producer: BaseProducer<Reports> = config.create_with_context(Reports(reports))?;
     let sent = Instant::now();
-    producer
-        .send(
-            BaseRecord::to(topic)
-                .partition(0)
-                .key("qc-key")
-                .payload(label),
-        )
-        .map_err(|(err, _record)| err)?;
-    let result = loop {
+    for n in 0..MESSAGES {
+        let payload = format!("{label} #{n}");
+        producer
+            .send(
+                BaseRecord::to(topic)
+                    .partition(0)
+                    .key("qc-key")
+                    .payload(&payload),
+            )
+            .map_err(|(err, _record)| err)?;
+    }
+    let mut offsets = Vec::new();
+    let mut errors = Vec::new();
+    while offsets.len() + errors.len() < MESSAGES {
         producer.poll(Duration::from_millis(10));
-        if let Ok(result) = report.try_recv() {
-            break result;
+        while let Ok(result) = report.try_recv() {
+            match result {
+                Ok(offset) => offsets.push(offset),
+                Err(err) => errors.push(err),
+            }
         }
         if sent.elapsed() > Duration::from_secs(90) {
-            bail!("{label}: no delivery report after 90 s");
+            bail!("{label}: not every delivery report came within 90 s");
         }
-    };
-    let after = listings::format_duration(sent.elapsed());
-    match result {
-        Ok(offset) => println!("{label}: delivered at offset {offset} after {after}"),
-        Err(err) => println!("{label}: failed after {after}: {err}"),
     }
-    Ok(())
+    let after = listings::format_duration(sent.elapsed());
+    let mut line = format!(
+        "{label}: {} of {MESSAGES} delivered in {after}",
+        offsets.len()
+    );
+    if let (Some(first), Some(last)) = (offsets.iter().min(), offsets.iter().max()) {
+        line += &format!(", at offsets {first} to {last}");
+    }
+    let failed = errors.len();
+    errors.dedup();
+    if failed > 0 {
+        line += &format!("; {failed} failed: {}", errors.join(" | "));
+    }
+    println!("{line}");
+    Ok(offsets.len())
 }
 // ANCHOR_END: write
 
-/// Runs KILL_BROKER for a follower of partition 0, then waits until the
-/// cluster has taken it out of the partition's in-sync replicas.
-fn kill_a_follower(broker: &listings::Broker, topic: &str, command: &str) -> anyhow::Result<i32> {
+/// Partition 0's high watermark: the offset up to which consumers may read.
+fn high_watermark(broker: &listings::Broker, topic: &str) -> anyhow::Result<i64> {
     let consumer: BaseConsumer = broker.config().create()?;
-    let metadata = consumer.fetch_metadata(Some(topic), TIMEOUT)?;
-    let partition = &metadata.topics()[0].partitions()[0];
-    let Some(&follower) = partition
-        .replicas()
-        .iter()
-        .find(|&&id| id != partition.leader())
-    else {
-        bail!("partition 0 of {topic} has no follower to kill: one broker only?");
-    };
-    let command = command.replace("{}", &follower.to_string());
-    println!("killing broker {follower}, a follower of partition 0: {command}");
-    let mut kill = Command::new("sh").args(["-c", &command]).spawn()?;
-    wait_for(&mut kill, &command)?;
+    let (_low, high) = consumer.fetch_watermarks(topic, 0, TIMEOUT)?;
+    Ok(high)
+}
+
+/// Prints how many of the messages delivered since `start` consumers may
+/// read: the followers need a moment to fetch them, so this waits up to a
+/// second for the high watermark to pass them all.
+fn readable(
+    broker: &listings::Broker,
+    topic: &str,
+    start: i64,
+    delivered: usize,
+) -> anyhow::Result<()> {
+    let asked = Instant::now();
+    let mut high = high_watermark(broker, topic)?;
+    while high - start < delivered as i64 && asked.elapsed() < Duration::from_secs(1) {
+        std::thread::sleep(Duration::from_millis(50));
+        high = high_watermark(broker, topic)?;
+    }
+    println!(
+        "partition 0: high watermark {high} after {}: consumers may read {} of the \
+         {delivered} messages delivered so far",
+        listings::format_duration(asked.elapsed()),
+        high - start
+    );
+    Ok(())
+}
+
+/// Runs KILL_BROKER for both followers of partition 0, then waits until
+/// the cluster has taken them out of the partition's in-sync replicas.
+fn kill_the_followers(
+    broker: &listings::Broker,
+    topic: &str,
+    command: &str,
+) -> anyhow::Result<Vec<i32>> {
+    let (leader, replicas, _) = partition_zero(broker, topic)?;
+    let followers: Vec<i32> = replicas.into_iter().filter(|&id| id != leader).collect();
+    if followers.len() < 2 {
+        bail!(
+            "partition 0 of {topic} has {} followers, not two: fewer than three brokers?",
+            followers.len()
+        );
+    }
+    for follower in &followers {
+        let command = command.replace("{}", &follower.to_string());
+        println!("killing broker {follower}, a follower of partition 0: {command}");
+        let mut kill = Command::new("sh").args(["-c", &command]).spawn()?;
+        wait_for(&mut kill, &command)?;
+    }
     let killed = Instant::now();
-    while in_sync_replicas(broker, topic)?.contains(&follower) {
+    while partition_zero(broker, topic)?
+        .2
+        .iter()
+        .any(|id| followers.contains(id))
+    {
         if killed.elapsed() > Duration::from_secs(60) {
-            bail!("broker {follower} still in sync 60 s after {command:?}");
+            bail!("brokers {followers:?} still in sync 60 s after {command:?}");
         }
         std::thread::sleep(Duration::from_millis(200));
     }
     println!(
-        "broker {follower} out of the in-sync replicas {} after the kill",
+        "brokers {followers:?} out of the in-sync replicas {} after the kills",
         listings::format_duration(killed.elapsed())
     );
-    Ok(follower)
+    Ok(followers)
 }
 
-/// The in-sync replicas of partition 0, from the cluster's metadata.
-fn in_sync_replicas(broker: &listings::Broker, topic: &str) -> anyhow::Result<Vec<i32>> {
+/// The leader, the replicas and the in-sync replicas of partition 0, from
+/// the metadata; a topic just created may take a moment to appear there.
+fn partition_zero(
+    broker: &listings::Broker,
+    topic: &str,
+) -> anyhow::Result<(i32, Vec<i32>, Vec<i32>)> {
     let consumer: BaseConsumer = broker.config().create()?;
-    let metadata = consumer.fetch_metadata(Some(topic), TIMEOUT)?;
-    let partitions = metadata.topics()[0].partitions();
-    let partition = partitions.first().context("the topic has no partition 0")?;
-    Ok(partition.isr().to_vec())
+    let asked = Instant::now();
+    loop {
+        let metadata = consumer.fetch_metadata(Some(topic), TIMEOUT)?;
+        let partitions = metadata.topics().first().map(|t| t.partitions());
+        if let Some(p) = partitions
+            .and_then(|p| p.first())
+            .filter(|p| p.leader() >= 0)
+        {
+            return Ok((p.leader(), p.replicas().to_vec(), p.isr().to_vec()));
+        }
+        if asked.elapsed() > TIMEOUT {
+            bail!(
+                "partition 0 of {topic} has no leader after {} s",
+                TIMEOUT.as_secs()
+            );
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
 }
 
 /// Waits up to 90 s for a command this listing started.
@@ -187,9 +272,9 @@ fn wait_for(child: &mut Child, command: &str) -> anyhow::Result<()> {
 }
 
 /// Creates `topic` unless it exists: 3 partitions, as many replicas as the
-/// cluster has brokers up to 3, and `min.insync.replicas=3`. The embedded
+/// cluster has brokers up to 3, and `min.insync.replicas=2`. The embedded
 /// broker takes neither setting: 1 replica, and no minimum.
-fn create_topic_needing_three(broker: &listings::Broker, topic: &str) -> anyhow::Result<()> {
+fn create_topic(broker: &listings::Broker, topic: &str) -> anyhow::Result<()> {
     if broker.is_embedded() {
         return broker.create_topic(topic);
     }
@@ -204,7 +289,7 @@ fn create_topic_needing_three(broker: &listings::Broker, topic: &str) -> anyhow:
         listings::PARTITIONS,
         TopicReplication::Fixed(replicas),
     )
-    .set("min.insync.replicas", "3");
+    .set("min.insync.replicas", "2");
     // ANCHOR_END: topic
     let options = AdminOptions::new().operation_timeout(Some(TIMEOUT));
     let results = tokio::runtime::Builder::new_current_thread()
