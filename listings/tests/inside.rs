@@ -85,8 +85,13 @@ fn more_linger_fewer_and_larger_batches() {
     // The direction, not the counts: those depend on the machine.
     assert!(requests[&0] >= requests[&5], "{requests:?}");
     assert!(requests[&5] >= requests[&50], "{requests:?}");
-    assert!(requests[&0] > requests[&50], "{requests:?}");
-    assert_eq!(read_back(&broker, &topic).len(), 600);
+    // And a wide margin, which noise cannot give: the 200 messages come
+    // within about 40 ms, so a 50 ms linger gathers them into a few
+    // requests, where no linger sends most of them alone (198 against 2
+    // here).
+    assert!(requests[&0] >= 5 * requests[&50], "{requests:?}");
+    // 200 a run, and each run's warm-up message.
+    assert_eq!(read_back(&broker, &topic).len(), 603);
 }
 
 #[test]
