@@ -295,82 +295,98 @@ fn poll_async_reports_every_keyless_message() {
 #[test]
 #[cfg_attr(not(target_os = "linux"), ignore = "sizes a pipe the Linux way")]
 fn poll_async_serves_reports_during_a_held_loop() {
-    const HELD_AFTER: usize = 5;
-    const STALL: Duration = Duration::from_millis(500);
-    let broker = broker();
-    let topic = fresh_topic(&broker, "poll-async-held");
-    let room: usize = production_log(None, HELD_AFTER)
-        .iter()
-        .map(|line| line.len() + 1)
-        .sum();
-    let (reader, mut writer) = std::io::pipe().unwrap();
-    let filler = vec![b'.'; pipe::capacity(&writer) - room];
-    std::io::Write::write_all(&mut writer, &filler).unwrap();
-    let mut command = Command::new(env!("CARGO_BIN_EXE_poll_async"));
-    command
-        .env("RUST_BACKTRACE", "0")
-        .env("KAFKA_BOOTSTRAP_SERVERS", broker.bootstrap_servers())
-        .env("KAFKA_TOPIC", &topic)
-        .stdout(writer)
-        .stderr(std::process::Stdio::piped());
-    let child = command.spawn().expect("poll_async started");
-    // The command holds our copy of the pipe's writing end: close it, or
-    // reading would never see the end of the output.
-    drop(command);
-    // Held: the pipe is full once the loop has written its first lines.
-    let started = std::time::Instant::now();
-    while pipe::unread(&reader) < filler.len() + room {
-        assert!(started.elapsed() < LISTING_TIME_LIMIT, "no loop output");
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    std::thread::sleep(STALL);
-    let run = wait_reading(child, reader, "poll_async", LISTING_TIME_LIMIT);
-    assert_success(&run, "poll_async");
-    let output = &run.stdout[filler.len()..];
-    let lines: Vec<&str> = output.lines().collect();
-    assert_eq!(lines[..HELD_AFTER], production_log(None, HELD_AFTER));
-    let loop_end = lines
-        .iter()
-        .position(|l| l.starts_with("15 messages"))
-        .expect("the loop's last line");
-    let during_loop = lines[..loop_end]
-        .iter()
-        .filter(|l| l.starts_with(REPORT))
-        .count();
-    assert!(
-        during_loop >= HELD_AFTER,
-        "the reports of the {HELD_AFTER} held messages were ready; poll(0) served \
-         {during_loop} before the loop ended:\n{output}"
-    );
-    let reports = lines.iter().filter(|l| l.starts_with(REPORT)).count();
-    assert_eq!(reports, 15);
-    assert_eq!(read_back(&broker, &topic).len(), 15);
+    #[cfg(target_os = "linux")]
+    held_loop::run();
 }
 
-/// A pipe's size and fill, which std does not expose.
-mod pipe {
-    use std::os::fd::AsRawFd;
+#[cfg(target_os = "linux")]
+mod held_loop {
+    use std::process::Command;
+    use std::time::Duration;
 
-    /// How many bytes `pipe` holds before a write blocks.
-    #[cfg(target_os = "linux")]
-    pub fn capacity(pipe: &impl AsRawFd) -> usize {
-        // SAFETY: F_GETPIPE_SZ only reads the size of an open pipe.
-        let size = unsafe { libc::fcntl(pipe.as_raw_fd(), libc::F_GETPIPE_SZ) };
-        usize::try_from(size).expect("a pipe's size")
+    use super::{production_log, REPORT};
+    use crate::common::*;
+
+    pub fn run() {
+        const HELD_AFTER: usize = 5;
+        const STALL: Duration = Duration::from_millis(500);
+        let broker = broker();
+        let topic = fresh_topic(&broker, "poll-async-held");
+        let room: usize = production_log(None, HELD_AFTER)
+            .iter()
+            .map(|line| line.len() + 1)
+            .sum();
+        let (reader, mut writer) = std::io::pipe().unwrap();
+        let filler = vec![b'.'; pipe::capacity(&writer) - room];
+        std::io::Write::write_all(&mut writer, &filler).unwrap();
+        let mut command = Command::new(env!("CARGO_BIN_EXE_poll_async"));
+        command
+            .env("RUST_BACKTRACE", "0")
+            .env("KAFKA_BOOTSTRAP_SERVERS", broker.bootstrap_servers())
+            .env("KAFKA_TOPIC", &topic)
+            .stdout(writer)
+            .stderr(std::process::Stdio::piped());
+        let mut child = command.spawn().expect("poll_async started");
+        // The command holds our copy of the pipe's writing end: close it, or
+        // reading would never see the end of the output.
+        drop(command);
+        // Held: the pipe is full once the loop has written its first lines.
+        // Stop watching if the listing ends, or if the pipe stops filling short
+        // of that: the assertions below then say what it printed.
+        let (mut unread, mut changed) = (0, std::time::Instant::now());
+        while unread < filler.len() + room && changed.elapsed() < Duration::from_secs(30) {
+            if child.try_wait().expect("poll_async waited for").is_some() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(5));
+            let now = pipe::unread(&reader);
+            if now != unread {
+                (unread, changed) = (now, std::time::Instant::now());
+            }
+        }
+        std::thread::sleep(STALL);
+        let run = wait_reading(child, reader, "poll_async", LISTING_TIME_LIMIT);
+        assert_success(&run, "poll_async");
+        let output = &run.stdout[filler.len()..];
+        let lines: Vec<&str> = output.lines().collect();
+        assert_eq!(lines[..HELD_AFTER], production_log(None, HELD_AFTER));
+        let loop_end = lines
+            .iter()
+            .position(|l| l.starts_with("15 messages"))
+            .expect("the loop's last line");
+        let during_loop = lines[..loop_end]
+            .iter()
+            .filter(|l| l.starts_with(REPORT))
+            .count();
+        assert!(
+            during_loop >= HELD_AFTER,
+            "the reports of the {HELD_AFTER} held messages were ready; poll(0) served \
+             {during_loop} before the loop ended:\n{output}"
+        );
+        let reports = lines.iter().filter(|l| l.starts_with(REPORT)).count();
+        assert_eq!(reports, 15);
+        assert_eq!(read_back(&broker, &topic).len(), 15);
     }
 
-    #[cfg(not(target_os = "linux"))]
-    pub fn capacity(_: &impl AsRawFd) -> usize {
-        unimplemented!("the test that asks is ignored here")
-    }
+    /// A pipe's size and fill, which std does not expose.
+    mod pipe {
+        use std::os::fd::AsRawFd;
 
-    /// How many bytes are written to `pipe` and not yet read.
-    pub fn unread(pipe: &impl AsRawFd) -> usize {
-        let mut count: libc::c_int = 0;
-        // SAFETY: FIONREAD writes one int, the count of unread bytes.
-        let status = unsafe { libc::ioctl(pipe.as_raw_fd(), libc::FIONREAD, &mut count) };
-        assert_eq!(status, 0, "FIONREAD on a pipe");
-        usize::try_from(count).unwrap()
+        /// How many bytes `pipe` holds before a write blocks.
+        pub fn capacity(pipe: &impl AsRawFd) -> usize {
+            // SAFETY: F_GETPIPE_SZ only reads the size of an open pipe.
+            let size = unsafe { libc::fcntl(pipe.as_raw_fd(), libc::F_GETPIPE_SZ) };
+            usize::try_from(size).expect("a pipe's size")
+        }
+
+        /// How many bytes are written to `pipe` and not yet read.
+        pub fn unread(pipe: &impl AsRawFd) -> usize {
+            let mut count: libc::c_int = 0;
+            // SAFETY: FIONREAD writes one int, the count of unread bytes.
+            let status = unsafe { libc::ioctl(pipe.as_raw_fd(), libc::FIONREAD, &mut count) };
+            assert_eq!(status, 0, "FIONREAD on a pipe");
+            usize::try_from(count).unwrap()
+        }
     }
 }
 
