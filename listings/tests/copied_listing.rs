@@ -56,8 +56,18 @@ fn cargo(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
 #[test]
 #[cfg_attr(real_kafka, ignore = "checked once, in the run on the embedded broker")]
 fn a_copied_listing_builds_and_runs_in_a_crate_of_its_own() {
-    // Outside the workspace, or cargo would take the copy for a member.
-    let folder = std::env::temp_dir().join(listings::unique_name("copied-listing"));
+    // Outside the workspace, or cargo would take the copy for a member. One
+    // folder per checkout, made afresh: the copy's build is then reused
+    // from one run to the next, not piled up beside the workspace's.
+    let checkout = {
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        std::hash::Hash::hash(ROOT, &mut hasher);
+        std::hash::Hasher::finish(&hasher)
+    };
+    let folder = std::env::temp_dir().join(format!("copied-listing-{checkout:x}"));
+    if folder.exists() {
+        std::fs::remove_dir_all(&folder).unwrap();
+    }
     std::fs::create_dir_all(&folder).unwrap();
     // 1. A library crate named `listings`.
     cargo(&folder, &["new", "--lib", "--vcs", "none", "listings"], &[]);
@@ -89,16 +99,20 @@ fn a_copied_listing_builds_and_runs_in_a_crate_of_its_own() {
     std::fs::copy(format!("{ROOT}/Cargo.lock"), krate.join("Cargo.lock")).unwrap();
     let target = Path::new(env!("CARGO_TARGET_TMPDIR")).join("copied-listing-target");
     let target = target.to_str().unwrap();
-    // Its intermediate files go where the workspace's do, so the
-    // dependencies it shares with the workspace (librdkafka above all) are
-    // not compiled a second time; its programs go to its own folder.
-    let build_dir = Path::new(env!("CARGO_TARGET_TMPDIR")).parent().unwrap();
+    // Its intermediate files go where the workspace's do (cargo 1.91 and
+    // later), so the dependencies it shares with the workspace (librdkafka
+    // above all) are not compiled a second time; its programs go to its own
+    // folder. A build directory set in the environment is kept.
+    let build_dir = std::env::var("CARGO_BUILD_BUILD_DIR").unwrap_or_else(|_| {
+        let target = Path::new(env!("CARGO_TARGET_TMPDIR")).parent().unwrap();
+        target.to_str().unwrap().to_string()
+    });
     cargo(
         &krate,
         &["build", "--bins"],
         &[
             ("CARGO_TARGET_DIR", target),
-            ("CARGO_BUILD_BUILD_DIR", build_dir.to_str().unwrap()),
+            ("CARGO_BUILD_BUILD_DIR", &build_dir),
         ],
     );
 
