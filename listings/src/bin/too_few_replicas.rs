@@ -215,7 +215,7 @@ fn kill_the_followers(
         .any(|id| followers.contains(id))
     {
         if killed.elapsed() > Duration::from_secs(60) {
-            bail!("brokers {followers:?} still in sync 60 s after {command:?}");
+            bail!("brokers {followers:?} still in sync 60 s after KILL_BROKER ({command:?}) ran");
         }
         std::thread::sleep(Duration::from_millis(200));
     }
