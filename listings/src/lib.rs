@@ -109,8 +109,17 @@ impl Broker {
     /// Creates `topic` with [`PARTITIONS`] partitions, each with
     /// [`Broker::replication_factor`] replicas, unless it exists.
     pub fn create_topic(&self, topic: &str) -> anyhow::Result<()> {
+        self.create_topic_with(topic, &[])
+    }
+
+    /// Like [`Broker::create_topic`], with topic settings such as
+    /// `min.insync.replicas`, which only a real Kafka takes.
+    pub fn create_topic_with(&self, topic: &str, settings: &[(&str, &str)]) -> anyhow::Result<()> {
         check_topic_name(topic)?;
         if let Some(mock) = &self.embedded {
+            if !settings.is_empty() {
+                bail!("the embedded broker takes no topic settings ({settings:?})");
+            }
             // The mock cluster does not serve CreateTopics; it has its own call.
             return mock
                 .create_topic(topic, PARTITIONS, 1)
@@ -121,7 +130,10 @@ impl Broker {
         }
         let admin: AdminClient<DefaultClientContext> = self.config().create()?;
         let replicas = self.replication_factor()?;
-        let new_topic = NewTopic::new(topic, PARTITIONS, TopicReplication::Fixed(replicas));
+        let new_topic = settings.iter().fold(
+            NewTopic::new(topic, PARTITIONS, TopicReplication::Fixed(replicas)),
+            |new_topic, (key, value)| new_topic.set(key, value),
+        );
         let options = AdminOptions::new().operation_timeout(Some(SETUP_TIMEOUT));
         // On a thread of its own: the caller may be running inside a tokio
         // runtime (a listing with `#[tokio::main]`), where blocking on a

@@ -12,8 +12,6 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::*;
-use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
-use rdkafka::client::DefaultClientContext;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 
 /// The Kafka launcher, which started the cluster under test.
@@ -514,23 +512,6 @@ fn a_leader_killed_mid_write_with_acks_1_is_counted_right() {
     );
 }
 
-/// Creates `topic` with 3 partitions of 3 replicas and `min.insync.replicas`.
-fn create_topic_needing(broker: &Broker, topic: &str, min_insync: &str) {
-    let admin: AdminClient<DefaultClientContext> = broker.config().create().unwrap();
-    let new_topic =
-        NewTopic::new(topic, 3, TopicReplication::Fixed(3)).set("min.insync.replicas", min_insync);
-    let options = AdminOptions::new().operation_timeout(Some(Duration::from_secs(10)));
-    let results = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
-        .block_on(admin.create_topics([&new_topic], &options))
-        .unwrap();
-    for result in results {
-        result.unwrap();
-    }
-}
-
 /// The time a write line of too_few_replicas printed: "… delivered in 10.02 s…".
 fn write_time(report: &str) -> Duration {
     let after = report.split_once(" delivered in ").unwrap().1;
@@ -550,7 +531,9 @@ fn with_two_brokers_down_acks_all_waits_for_one_to_return() {
     // For the exercise's solution at the end: a topic that asks for all
     // three replicas, beside the listing's, which asks for two.
     let min3 = format!("{topic}-min3");
-    create_topic_needing(&broker, &min3, "3");
+    broker
+        .create_topic_with(&min3, &[("min.insync.replicas", "3")])
+        .unwrap();
     let [kill, start] = kill_and_start();
     let run = run_on(
         env!("CARGO_BIN_EXE_too_few_replicas"),
