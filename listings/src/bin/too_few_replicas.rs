@@ -47,19 +47,21 @@ fn main() -> anyhow::Result<()> {
     let topic = format!("{}-too-few-replicas", listings::topic_from_env()?);
     let broker = listings::Broker::from_env()?;
     create_topic(&broker, &topic)?;
+    // Asks the cluster for metadata and high watermarks throughout.
+    let consumer: BaseConsumer = broker.config().create()?;
     let followers = match env::var("KILL_BROKER") {
-        Ok(command) => kill_the_followers(&broker, &topic, &command)?,
+        Ok(command) => kill_the_followers(&consumer, &topic, &command)?,
         Err(_) => Vec::new(),
     };
-    let (leader, _, isr) = partition_zero(&broker, &topic)?;
+    let (leader, _, isr) = partition_zero(&consumer, &topic)?;
     println!("partition 0: leader {leader}, in sync {isr:?}, min.insync.replicas 2");
     // Where partition 0 ends before the writes (a topic of an earlier run
     // holds that run's messages).
-    let start = high_watermark(&broker, &topic)?;
+    let start = high_watermark(&consumer, &topic)?;
 
     // ANCHOR: writes
     let mut delivered = write(&broker, &topic, "acks=1", &[("acks", "1")])?;
-    readable(&broker, &topic, start, delivered)?;
+    readable(&consumer, &topic, start, delivered)?;
     delivered += write(
         &broker,
         &topic,
@@ -85,7 +87,7 @@ fn main() -> anyhow::Result<()> {
                 "acks=all, 60 s to deliver",
                 &[("acks", "all"), ("message.timeout.ms", "60000")],
             )?;
-            readable(&broker, &topic, start, delivered)?;
+            readable(&consumer, &topic, start, delivered)?;
             // ANCHOR_END: back
             wait_for(&mut starting, &command)?;
             for id in rest {
@@ -157,8 +159,7 @@ fn write(
 // ANCHOR_END: write
 
 /// Partition 0's high watermark: the offset up to which consumers may read.
-fn high_watermark(broker: &listings::Broker, topic: &str) -> anyhow::Result<i64> {
-    let consumer: BaseConsumer = broker.config().create()?;
+fn high_watermark(consumer: &BaseConsumer, topic: &str) -> anyhow::Result<i64> {
     let (_low, high) = consumer.fetch_watermarks(topic, 0, TIMEOUT)?;
     Ok(high)
 }
@@ -167,16 +168,16 @@ fn high_watermark(broker: &listings::Broker, topic: &str) -> anyhow::Result<i64>
 /// read: the followers need a moment to fetch them, so this waits up to a
 /// second for the high watermark to pass them all.
 fn readable(
-    broker: &listings::Broker,
+    consumer: &BaseConsumer,
     topic: &str,
     start: i64,
     delivered: usize,
 ) -> anyhow::Result<()> {
     let asked = Instant::now();
-    let mut high = high_watermark(broker, topic)?;
+    let mut high = high_watermark(consumer, topic)?;
     while high - start < delivered as i64 && asked.elapsed() < Duration::from_secs(1) {
         std::thread::sleep(Duration::from_millis(50));
-        high = high_watermark(broker, topic)?;
+        high = high_watermark(consumer, topic)?;
     }
     println!(
         "partition 0: high watermark {high} after {}: consumers may read {} of the \
@@ -190,11 +191,11 @@ fn readable(
 /// Runs KILL_BROKER for both followers of partition 0, then waits until
 /// the cluster has taken them out of the partition's in-sync replicas.
 fn kill_the_followers(
-    broker: &listings::Broker,
+    consumer: &BaseConsumer,
     topic: &str,
     command: &str,
 ) -> anyhow::Result<Vec<i32>> {
-    let (leader, replicas, _) = partition_zero(broker, topic)?;
+    let (leader, replicas, _) = partition_zero(consumer, topic)?;
     let followers: Vec<i32> = replicas.into_iter().filter(|&id| id != leader).collect();
     if followers.len() < 2 {
         bail!(
@@ -209,7 +210,7 @@ fn kill_the_followers(
         wait_for(&mut kill, &command)?;
     }
     let killed = Instant::now();
-    while partition_zero(broker, topic)?
+    while partition_zero(consumer, topic)?
         .2
         .iter()
         .any(|id| followers.contains(id))
@@ -229,10 +230,9 @@ fn kill_the_followers(
 /// The leader, the replicas and the in-sync replicas of partition 0, from
 /// the metadata; a topic just created may take a moment to appear there.
 fn partition_zero(
-    broker: &listings::Broker,
+    consumer: &BaseConsumer,
     topic: &str,
 ) -> anyhow::Result<(i32, Vec<i32>, Vec<i32>)> {
-    let consumer: BaseConsumer = broker.config().create()?;
     let asked = Instant::now();
     loop {
         let metadata = consumer.fetch_metadata(Some(topic), TIMEOUT)?;
