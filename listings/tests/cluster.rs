@@ -23,43 +23,40 @@ const CLUSTER_TIME_LIMIT: Duration = Duration::from_secs(180);
 /// Whether the tests run on the three-broker cluster.
 const ON_CLUSTER: bool = cfg!(cluster);
 
-/// Runs `scripts/kafka cluster <args>`; whether it succeeded.
-fn launcher(args: &[&str]) -> bool {
+/// Runs `scripts/kafka cluster <args>` and prints how it ended, unless it
+/// ended with the exit code `quiet_on`; returns its exit code.
+fn launcher(args: &[&str], quiet_on: Option<i32>) -> Option<i32> {
     let started = Instant::now();
-    let status = Command::new(KAFKA_SCRIPT)
+    let output = Command::new(KAFKA_SCRIPT)
         .arg("cluster")
         .args(args)
         .stdout(Stdio::null())
-        .status()
+        .output()
         .expect("scripts/kafka started");
-    eprintln!(
-        "scripts/kafka cluster {}: {status} after {:.1} s",
-        args.join(" "),
-        started.elapsed().as_secs_f64()
-    );
-    status.success()
+    if output.status.code() != quiet_on {
+        eprintln!(
+            "scripts/kafka cluster {}: {} after {:.1} s\n{}",
+            args.join(" "),
+            output.status,
+            started.elapsed().as_secs_f64(),
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    output.status.code()
 }
+
+/// `scripts/kafka cluster restart` of a node that is running: it refuses,
+/// at once, and changes nothing.
+const RUNNING: Option<i32> = Some(3);
 
 /// Starts every broker again when dropped: a failed assertion between a
 /// kill and a restart must not leave the next test with fewer brokers.
-/// `restart` refuses, at once, a broker that is running; that refusal is
-/// not printed.
 struct NodesBack;
 
 impl Drop for NodesBack {
     fn drop(&mut self) {
         for id in ["1", "2", "3"] {
-            let output = Command::new(KAFKA_SCRIPT)
-                .args(["cluster", "restart", id])
-                .output()
-                .expect("scripts/kafka started");
-            let stderr = String::from_utf8_lossy(&output.stderr);
-            if !stderr.contains(" is running;") {
-                eprintln!(
-                    "scripts/kafka cluster restart {id}: {}\n{stderr}",
-                    output.status
-                );
-            }
+            launcher(&["restart", id], RUNNING);
         }
     }
 }
@@ -382,7 +379,7 @@ fn leader_kill(acks: &str) -> KillRun {
     // Started again before reading back, which takes an error about a
     // dead broker for a failure; the restarted broker follows the new
     // leader and holds nothing the new leader does not.
-    assert!(launcher(&["restart", &killed.to_string()]));
+    assert_eq!(launcher(&["restart", &killed.to_string()], None), Some(0));
     let records = read_back(&broker, &format!("{topic}-leader-kill"));
     KillRun {
         run,
