@@ -61,7 +61,7 @@ func check(file string) error {
 		if service.Image != image {
 			return fmt.Errorf("service %s runs %s, service kafka %s", name, service.Image, image)
 		}
-		if len(service.Ports) == 0 && name != "kafka-0" {
+		if name == "kafka" && len(service.Ports) == 0 {
 			return fmt.Errorf("service %s publishes no port", name)
 		}
 		for _, port := range service.Ports {
@@ -117,6 +117,9 @@ func checkClusterNode(project *types.Project, name string) error {
 	}
 	if roles != "broker" {
 		return fmt.Errorf("service %s has the roles %q, not broker", name, roles)
+	}
+	if len(service.Ports) == 0 {
+		return fmt.Errorf("service %s, a broker, publishes no port", name)
 	}
 	if _, ok := service.DependsOn["kafka-0"]; !ok {
 		return fmt.Errorf("service %s does not depend on the controller kafka-0", name)
