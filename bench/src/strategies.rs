@@ -151,7 +151,7 @@ pub const ALL: &[Strategy] = &[
     },
     Strategy {
         name: "prompt_flush_each",
-        summary: "ThreadedProducer, flush(0) until done (safe, spins then naps) after each message",
+        summary: "poll(0) and flush(0) until done (safe, spins then naps) after each message",
         synchronous: true,
         cost: Cost::RoundTripEach,
         settings: &[],
@@ -187,7 +187,7 @@ pub const ALL: &[Strategy] = &[
     },
     Strategy {
         name: "prompt_flush",
-        summary: "ThreadedProducer, then flush(0) until done (safe, spins then naps)",
+        summary: "poll(0) and flush(0) until done (safe, spins then naps), once at the end",
         synchronous: false,
         cost: Cost::Batched,
         settings: &[],
@@ -368,14 +368,14 @@ impl Target<'_> {
     }
 
     /// A `ThreadedProducer` with a `Tally`, warmed up, for the strategies
-    /// that flush a `ThreadedProducer`.
+    /// that call librdkafka's own flush.
     fn counting_threaded_producer(&self) -> anyhow::Result<(ThreadedProducer<Tally>, Tally)> {
         let tally = Tally::default();
         let producer: ThreadedProducer<Tally> = self.config().create_with_context(tally.clone())?;
         let partitions = self.warm_up(producer.client(), |partition| {
             send_threaded(&producer, self.warm_up_record(partition))
         })?;
-        flush_promptly(&producer, TIMEOUT)?;
+        flush_now(&producer, TIMEOUT)?;
         tally.warmed_up(partitions)?;
         Ok((producer, tally))
     }
@@ -578,6 +578,23 @@ where
 
 // The notebook's first loop: flush after every message.
 fn flush_each(target: &Target<'_>, n: usize) -> anyhow::Result<Outcome> {
+    flush_after_each_send(target, n, rdkafka_flush)
+}
+
+/// A flush of a `BaseProducer`: rdkafka's, or the safe one of the listing
+/// `flush_promptly`.
+type Flush = fn(&BaseProducer<Tally>, Duration) -> rdkafka::error::KafkaResult<()>;
+
+/// rdkafka's own flush, in 100 ms slices.
+fn rdkafka_flush(
+    producer: &BaseProducer<Tally>,
+    timeout: Duration,
+) -> rdkafka::error::KafkaResult<()> {
+    producer.flush(timeout)
+}
+
+/// Sends `n` keyed messages, each followed by `flush`.
+fn flush_after_each_send(target: &Target<'_>, n: usize, flush: Flush) -> anyhow::Result<Outcome> {
     let tally = Tally::default();
     let producer = target.base_producer(&tally)?;
     let mut latencies = Vec::with_capacity(n);
@@ -588,7 +605,7 @@ fn flush_each(target: &Target<'_>, n: usize) -> anyhow::Result<Outcome> {
             &producer,
             BaseRecord::to(target.topic).key(KEY).payload(&value(i)),
         )?;
-        producer.flush(TIMEOUT)?;
+        flush(&producer, TIMEOUT)?;
         latencies.push(sent.elapsed());
         target.progress.inc(1);
     }
@@ -597,15 +614,21 @@ fn flush_each(target: &Target<'_>, n: usize) -> anyhow::Result<Outcome> {
 
 // The notebook's second loop: queue everything, flush once.
 fn flush_once(target: &Target<'_>, n: usize) -> anyhow::Result<Outcome> {
-    send_all_then_flush(target, n, Tally::default())
+    send_all_then_flush(target, n, Tally::default(), rdkafka_flush)
 }
 
 // The notebook's callback loop: the same, with every report collected.
 fn delivery_callback(target: &Target<'_>, n: usize) -> anyhow::Result<Outcome> {
-    send_all_then_flush(target, n, Tally::collecting())
+    send_all_then_flush(target, n, Tally::collecting(), rdkafka_flush)
 }
 
-fn send_all_then_flush(target: &Target<'_>, n: usize, tally: Tally) -> anyhow::Result<Outcome> {
+/// Sends `n` keyed messages, then calls `flush` once.
+fn send_all_then_flush(
+    target: &Target<'_>,
+    n: usize,
+    tally: Tally,
+    flush: Flush,
+) -> anyhow::Result<Outcome> {
     let producer = target.base_producer(&tally)?;
     let clock = Clock::start();
     for i in 0..n {
@@ -614,7 +637,7 @@ fn send_all_then_flush(target: &Target<'_>, n: usize, tally: Tally) -> anyhow::R
             BaseRecord::to(target.topic).key(KEY).payload(&value(i)),
         )?;
     }
-    producer.flush(TIMEOUT)?;
+    flush(&producer, TIMEOUT)?;
     Ok(tally.outcome(clock, Vec::new()))
 }
 
@@ -798,38 +821,22 @@ use librdkafka_flush::flush_now;
 mod flush_promptly;
 use flush_promptly::flush_promptly;
 
+// The notebook's first loop with the safe flush after every message.
+fn prompt_flush_each(target: &Target<'_>, n: usize) -> anyhow::Result<Outcome> {
+    flush_after_each_send(target, n, flush_promptly)
+}
+
+// The notebook's second loop with the safe flush: queue everything, with
+// linger.ms left at 5 ms, then flush once. A full queue is served by
+// `send`'s poll, as in flush_once.
+fn prompt_flush(target: &Target<'_>, n: usize) -> anyhow::Result<Outcome> {
+    send_all_then_flush(target, n, Tally::default(), flush_promptly)
+}
+
 // The notebook's first loop as Python runs it: send, then librdkafka's
 // flush after every message, with linger.ms left at 5 ms (the flush cuts
 // it short).
 fn native_flush_each(target: &Target<'_>, n: usize) -> anyhow::Result<Outcome> {
-    flush_after_each(target, n, flush_now)
-}
-
-// The same loop with the safe flush.
-fn prompt_flush_each(target: &Target<'_>, n: usize) -> anyhow::Result<Outcome> {
-    flush_after_each(target, n, flush_promptly)
-}
-
-// The notebook's second loop as Python runs it: queue everything, with
-// linger.ms left at 5 ms, then librdkafka's flush.
-fn native_flush(target: &Target<'_>, n: usize) -> anyhow::Result<Outcome> {
-    flush_after_all(target, n, flush_now)
-}
-
-// The same loop with the safe flush.
-fn prompt_flush(target: &Target<'_>, n: usize) -> anyhow::Result<Outcome> {
-    flush_after_all(target, n, flush_promptly)
-}
-
-/// A flush that waits for every report on a `ThreadedProducer`.
-type ThreadedFlush = fn(&ThreadedProducer<Tally>, Duration) -> rdkafka::error::KafkaResult<()>;
-
-/// Sends `n` keyed messages, each followed by `flush`.
-fn flush_after_each(
-    target: &Target<'_>,
-    n: usize,
-    flush: ThreadedFlush,
-) -> anyhow::Result<Outcome> {
     let (producer, tally) = target.counting_threaded_producer()?;
     let mut latencies = Vec::with_capacity(n);
     let clock = Clock::start();
@@ -839,15 +846,16 @@ fn flush_after_each(
             &producer,
             BaseRecord::to(target.topic).key(KEY).payload(&value(i)),
         )?;
-        flush(&producer, TIMEOUT)?;
+        flush_now(&producer, TIMEOUT)?;
         latencies.push(sent.elapsed());
         target.progress.inc(1);
     }
     Ok(tally.outcome(clock, latencies))
 }
 
-/// Sends `n` keyed messages, then calls `flush` once.
-fn flush_after_all(target: &Target<'_>, n: usize, flush: ThreadedFlush) -> anyhow::Result<Outcome> {
+// The notebook's second loop as Python runs it: queue everything, with
+// linger.ms left at 5 ms, then librdkafka's flush.
+fn native_flush(target: &Target<'_>, n: usize) -> anyhow::Result<Outcome> {
     let (producer, tally) = target.counting_threaded_producer()?;
     let clock = Clock::start();
     for i in 0..n {
@@ -856,7 +864,7 @@ fn flush_after_all(target: &Target<'_>, n: usize, flush: ThreadedFlush) -> anyho
             BaseRecord::to(target.topic).key(KEY).payload(&value(i)),
         )?;
     }
-    flush(&producer, TIMEOUT)?;
+    flush_now(&producer, TIMEOUT)?;
     Ok(tally.outcome(clock, Vec::new()))
 }
 

@@ -203,6 +203,35 @@ fn flush_promptly_returns_without_a_slice() {
 }
 
 #[test]
+fn flush_promptly_raises_the_flag_that_cuts_linger_short() {
+    // With linger.ms at 2 s, the batch leaves before then only if a broker
+    // thread sees the flushing flag that flush_promptly's calls raise: a
+    // run that never raised it would take at least the 2 s.
+    const LINGER: Duration = Duration::from_secs(2);
+    let settings = std::env::temp_dir().join(format!(
+        "{}.properties",
+        listings::unique_name("long-linger")
+    ));
+    std::fs::write(&settings, format!("linger.ms={}\n", LINGER.as_millis())).unwrap();
+    let broker = broker();
+    let topic = fresh_topic(&broker, "flush-promptly-linger");
+    let run = run_with_env(
+        env!("CARGO_BIN_EXE_flush_promptly"),
+        &[
+            ("KAFKA_BOOTSTRAP_SERVERS", broker.bootstrap_servers()),
+            ("KAFKA_TOPIC", &topic),
+            ("KAFKA_CONFIG_FILE", settings.to_str().unwrap()),
+        ],
+    );
+    std::fs::remove_file(&settings).unwrap();
+    assert_success(&run, "flush_promptly with linger.ms=2000");
+    assert_sync_loop(&run, &topic);
+    assert_keyed_in_order(&read_back(&broker, &topic), 15);
+    let time = printed_time(&run);
+    assert!(time < LINGER / 2, "{time:?}");
+}
+
+#[test]
 fn send_and_wait_reports_each_offset_before_the_next_send() {
     let (broker, topic, run) = run_fresh_ok(env!("CARGO_BIN_EXE_send_and_wait"), "send-and-wait");
     assert_sync_loop(&run, &topic);

@@ -1,10 +1,10 @@
-// Flush once, fast and without `unsafe`: rdkafka's own `flush` with a
-// timeout of zero, called again and again until nothing is left, on a
-// producer whose own thread serves the reports.
+// Flush once, fast and without `unsafe`: rdkafka's own `poll` and `flush`
+// with a timeout of zero, called again and again until nothing is left, on
+// a `BaseProducer`, so that the thread that waits serves the reports.
 use std::time::{Duration, Instant};
 
 use rdkafka::error::{KafkaError, KafkaResult, RDKafkaErrorCode};
-use rdkafka::producer::{BaseRecord, Producer, ProducerContext, ThreadedProducer};
+use rdkafka::producer::{BaseProducer, BaseRecord, Producer, ProducerContext};
 use serde_json::json;
 
 // ANCHOR: flush
@@ -12,17 +12,18 @@ use serde_json::json;
 /// delivered or failed, or until `timeout` has passed: then it returns the
 /// error `flush` gives, `Flush(OperationTimedOut)`.
 ///
-/// Each `flush(Duration::ZERO)` is one call of librdkafka's `rd_kafka_flush`
-/// with a timeout of 0: it raises the "flushing" flag, which tells the
-/// broker threads to send at once instead of lingering, wakes them, and
-/// says whether anything is left, all without waiting. The producer's own
-/// thread serves the reports meanwhile. The flag is up only during a call,
-/// and a broker thread that looks while it is down lingers, so for the
-/// first 300 µs, about two round trips to a near broker, this calls again
-/// at once, yielding the core in between. After that it naps between calls,
-/// from 20 µs up to 200 µs, so that a long wait does not keep a core busy.
+/// Each round serves the delivery reports that are ready (`poll` with a
+/// timeout of 0), then makes one call of librdkafka's `rd_kafka_flush` with
+/// a timeout of 0 (`flush` with a timeout of 0): it raises the "flushing"
+/// flag, which tells the broker threads to send at once instead of
+/// lingering, wakes them, and says whether anything is left, all without
+/// waiting. The flag is up only during a call, and a broker thread that
+/// looks while it is down lingers, so for the first 300 µs, about two round
+/// trips to a near broker, the rounds follow one another at once, yielding
+/// the core in between. After that it naps between rounds, from 20 µs up to
+/// 200 µs, so that a long wait does not keep a core busy.
 pub fn flush_promptly<C: ProducerContext>(
-    producer: &ThreadedProducer<C>,
+    producer: &BaseProducer<C>,
     timeout: Duration,
 ) -> KafkaResult<()> {
     const SPIN: Duration = Duration::from_micros(300);
@@ -30,6 +31,9 @@ pub fn flush_promptly<C: ProducerContext>(
     let started = Instant::now();
     let mut nap = Duration::from_micros(20);
     loop {
+        // On a `BaseProducer` nothing else serves the reports, and a
+        // message counts as left until its report is served.
+        producer.poll(Duration::ZERO);
         match producer.flush(Duration::ZERO) {
             Err(KafkaError::Flush(RDKafkaErrorCode::OperationTimedOut))
                 if started.elapsed() < timeout => {}
@@ -48,7 +52,7 @@ pub fn flush_promptly<C: ProducerContext>(
 fn main() -> anyhow::Result<()> {
     let (broker, topic) = listings::setup()?;
     // ANCHOR: loop
-    let producer: ThreadedProducer<_> = broker.config().create()?;
+    let producer: BaseProducer = broker.config().create()?;
     let stopwatch = listings::Stopwatch::start();
     for n in 0..15 {
         let key = "qc-key";
