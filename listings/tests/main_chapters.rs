@@ -208,11 +208,17 @@ fn flush_promptly_raises_the_flag_that_cuts_linger_short() {
     // thread sees the flushing flag that flush_promptly's calls raise: a
     // run that never raised it would take at least the 2 s.
     const LINGER: Duration = Duration::from_secs(2);
+    // The settings the suite runs with, if any (a secured cluster's), and
+    // the long linger after them: the later setting wins.
+    let mut text = std::env::var("KAFKA_CONFIG_FILE")
+        .map(|path| std::fs::read_to_string(path).expect("KAFKA_CONFIG_FILE read"))
+        .unwrap_or_default();
+    text.push_str(&format!("\nlinger.ms={}\n", LINGER.as_millis()));
     let settings = std::env::temp_dir().join(format!(
         "{}.properties",
         listings::unique_name("long-linger")
     ));
-    std::fs::write(&settings, format!("linger.ms={}\n", LINGER.as_millis())).unwrap();
+    std::fs::write(&settings, text).unwrap();
     let broker = broker();
     let topic = fresh_topic(&broker, "flush-promptly-linger");
     let run = run_with_env(
