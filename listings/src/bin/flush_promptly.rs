@@ -12,16 +12,17 @@ use serde_json::json;
 /// delivered or failed, or until `timeout` has passed: then it returns the
 /// error `flush` gives, `Flush(OperationTimedOut)`.
 ///
-/// Each round serves the delivery reports that are ready (`poll` with a
-/// timeout of 0), then makes one call of librdkafka's `rd_kafka_flush` with
-/// a timeout of 0 (`flush` with a timeout of 0): it raises the "flushing"
-/// flag, which tells the broker threads to send at once instead of
-/// lingering, wakes them, and says whether anything is left, all without
-/// waiting. The flag is up only during a call, and a broker thread that
-/// looks while it is down lingers, so for the first 300 µs, about two round
-/// trips to a near broker, the rounds follow one another at once, yielding
-/// the core in between. After that it naps between rounds, from 20 µs up to
-/// 200 µs, so that a long wait does not keep a core busy.
+/// Each round serves the next batch of delivery reports, if one is ready
+/// (`poll` with a timeout of 0), then makes one call of librdkafka's
+/// `rd_kafka_flush` with a timeout of 0 (`flush` with a timeout of 0): it
+/// raises the "flushing" flag, which tells the broker threads to send at
+/// once instead of lingering, wakes those that are connected, and says
+/// whether anything is left, all without waiting. The flag is up only
+/// during a call, and a broker thread that looks while it is down lingers,
+/// so for the first 300 µs, about two round trips to a near broker, the
+/// rounds follow one another at once, yielding the core in between. After
+/// that it naps between rounds, from 20 µs up to 200 µs, so that a long
+/// wait does not keep a core busy.
 pub fn flush_promptly<C: ProducerContext>(
     producer: &BaseProducer<C>,
     timeout: Duration,
