@@ -216,11 +216,7 @@ fn flush_promptly_raises_the_flag_that_cuts_linger_short() {
         .map(|path| std::fs::read_to_string(path).expect("KAFKA_CONFIG_FILE read"))
         .unwrap_or_default();
     text.push_str(&format!("\nlinger.ms={}\n", LINGER.as_millis()));
-    let settings = std::env::temp_dir().join(format!(
-        "{}.properties",
-        listings::unique_name("long-linger")
-    ));
-    std::fs::write(&settings, text).unwrap();
+    let settings = settings_file(&text);
     let broker = broker();
     let topic = fresh_topic(&broker, "flush-promptly-linger");
     let run = run_with_env(

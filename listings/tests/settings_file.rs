@@ -2,17 +2,9 @@
 // listings create gets; bad files stop a listing before it connects.
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use common::*;
-
-/// Writes `text` to a fresh file in the temporary folder.
-fn settings_file(text: &str) -> PathBuf {
-    let path =
-        std::env::temp_dir().join(format!("{}.properties", listings::unique_name("settings")));
-    std::fs::write(&path, text).unwrap();
-    path
-}
 
 /// Runs `setup` with the settings file, no KAFKA_BOOTSTRAP_SERVERS, and
 /// returns how it ended.

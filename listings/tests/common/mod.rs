@@ -85,6 +85,14 @@ impl Run {
     }
 }
 
+/// Writes `text` to a fresh settings file in the temporary folder.
+pub fn settings_file(text: &str) -> std::path::PathBuf {
+    let path =
+        std::env::temp_dir().join(format!("{}.properties", listings::unique_name("settings")));
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
 /// Runs the listing at `exe` against `broker` and `topic`.
 pub fn run_listing(exe: &str, broker: &Broker, topic: &str) -> Run {
     run_with_env(
