@@ -227,7 +227,6 @@ fn flush_promptly_raises_the_flag_that_cuts_linger_short() {
             ("KAFKA_CONFIG_FILE", settings.to_str().unwrap()),
         ],
     );
-    std::fs::remove_file(&settings).unwrap();
     assert_success(&run, "flush_promptly with linger.ms=10000");
     assert_sync_loop(&run, &topic);
     assert_keyed_in_order(&read_back(&broker, &topic), 15);

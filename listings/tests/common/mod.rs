@@ -85,12 +85,30 @@ impl Run {
     }
 }
 
-/// Writes `text` to a fresh settings file in the temporary folder.
-pub fn settings_file(text: &str) -> std::path::PathBuf {
+/// Writes `text` to a fresh settings file in the temporary folder, which
+/// is removed when the value is dropped, even by a failed assertion.
+pub fn settings_file(text: &str) -> SettingsFile {
     let path =
         std::env::temp_dir().join(format!("{}.properties", listings::unique_name("settings")));
     std::fs::write(&path, text).unwrap();
-    path
+    SettingsFile(path)
+}
+
+/// A settings file that `settings_file` wrote; it derefs to its path.
+pub struct SettingsFile(std::path::PathBuf);
+
+impl std::ops::Deref for SettingsFile {
+    type Target = std::path::Path;
+
+    fn deref(&self) -> &std::path::Path {
+        &self.0
+    }
+}
+
+impl Drop for SettingsFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
 }
 
 /// Runs the listing at `exe` against `broker` and `topic`.
